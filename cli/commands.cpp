@@ -1,0 +1,24 @@
+// The subcommand table. Each subcommand lives in cli/commands/<name>.cpp and
+// exposes one `CommandSpec <name>_command()`.
+#include "cli/command.h"
+
+namespace pgsift::cli {
+
+// Log analysis commands:
+
+// Live commands:
+
+// Configuration and documentation commands:
+
+std::vector<CommandSpec> command_table() {
+  std::vector<CommandSpec> table;
+  // Log analysis:
+
+  // Live:
+
+  // Configuration and documentation:
+
+  return table;
+}
+
+}  // namespace pgsift::cli
