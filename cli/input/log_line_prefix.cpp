@@ -320,7 +320,9 @@ bool LogLinePrefix::match_escape(const Token& t, std::string_view line, std::siz
 
 const std::vector<std::string>& known_stderr_prefixes() {
   static const std::vector<std::string> kPrefixes{
-      // pgsift's recommended prefix (reference/logs.md §1.1) and variants.
+      // pgsift's test harness (tests/testing/pg_cluster.h), its recommended
+      // prefix (reference/logs.md §1.1) and variants.
+      "%m [%p] %c %v %x %e %a %u@%d ",
       "%m [%p] %q%c %l %v %x %u@%d/%a %r %Q ",
       "%m [%p] %q%c %l %v %x %u@%d/%a %r ",
       "%m [%p] %q%u@%d/%a %x ",
