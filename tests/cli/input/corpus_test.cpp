@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -92,7 +93,7 @@ PgBadgerCounts run_pgbadger(const Fixture& f) {
   std::string out = (std::filesystem::temp_directory_path() /
                      ("pgsift-pgbadger-" + std::to_string(::getpid()) + ".txt"))
                         .string();
-  std::string cmd = std::string("pgbadger -q -x text -o ") + out + " " + f.pgbadger_args + " '" +
+  std::string cmd = std::string("pgbadger -q --pid-file pgsift-") + std::to_string(::getpid()) + ".pid -x text -o " + out + " " + f.pgbadger_args + " '" +
                     kCorpus + f.file + "' >/dev/null 2>&1";
   PgBadgerCounts c;
   if (std::system(cmd.c_str()) != 0) return c;
