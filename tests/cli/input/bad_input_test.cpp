@@ -21,7 +21,8 @@ namespace {
 using namespace pgsift;
 namespace fs = std::filesystem;
 
-const std::string kSamples = std::string(SHARED_DIR) + "/reference/samples/";
+// Copies of reference/samples/scenario.{log,csv,json} (real PG15 output).
+const std::string kSamples = std::string(FIXTURES_DIR) + "/logs/";
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -116,7 +117,7 @@ TEST_CASE("bad input: binary garbage is skipped and counted, never a crash", "[i
     CHECK(r.summary.skipped_lines + r.summary.noise_lines > 0);
   }
   // Garbage in the middle of a good log: the log is read, the garbage counted.
-  std::string log = slurp(kSamples + "scenario.log");
+  std::string log = slurp(kSamples + "stderr/pg15-scenario.log");
   std::string mixed = log.substr(0, 3000) + "\n" + garbage.substr(0, 5000) + "\n" + log.substr(3000);
   Result r = read_buffer(mixed);
   CHECK(r.error.empty());
@@ -126,7 +127,7 @@ TEST_CASE("bad input: binary garbage is skipped and counted, never a crash", "[i
 }
 
 TEST_CASE("bad input: a half-written last line is read as far as it goes", "[ingest]") {
-  std::string log = slurp(kSamples + "scenario.log");
+  std::string log = slurp(kSamples + "stderr/pg15-scenario.log");
   Result whole = read_buffer(log);
   REQUIRE(whole.error.empty());
   // Cut inside the last duration line of the pg_sleep(1) statement.
@@ -172,7 +173,7 @@ TEST_CASE("bad input: invalid UTF-8 stays in the record; JSON output is valid", 
 }
 
 TEST_CASE("bad input: a csvlog ending inside a quoted field", "[ingest]") {
-  std::string csv = slurp(kSamples + "scenario.csv");
+  std::string csv = slurp(kSamples + "csvlog/pg15-scenario.csv");
   std::string cut = csv + "2026-11-26 12:19:11.000 UTC,\"postgres\",\"postgres\",1,\"[local]\","
                           "6b0823b2.1,1,\"SELECT\",2026-11-26 12:18:58 UTC,3/1,0,LOG,00000,"
                           "\"duration: 1.000 ms  statement: SELECT 'never\nclosed";
@@ -187,7 +188,7 @@ TEST_CASE("bad input: a csvlog ending inside a quoted field", "[ingest]") {
 TEST_CASE("bad input: a wrong --prefix fails with the first line; --strict", "[ingest]") {
   cli::input::InputOptions o;
   o.prefix = "%t [%p-%l] %q%u@%d ";
-  Result r = read_buffer(slurp(kSamples + "scenario.log"), o);
+  Result r = read_buffer(slurp(kSamples + "stderr/pg15-scenario.log"), o);
   CHECK(r.error.find("no line matches the log_line_prefix") != std::string::npos);
   CHECK(r.error.find("first line: '2026-11-26 12:18:57.152 UTC [17956]") != std::string::npos);
   CHECK(r.summary.noise_lines > 100);
@@ -195,7 +196,7 @@ TEST_CASE("bad input: a wrong --prefix fails with the first line; --strict", "[i
   Result u = read_buffer("<<12:00>> pid 5 ## LOG:  duration: 1 ms  statement: SELECT 1\n");
   CHECK(u.error.find("--prefix") != std::string::npos);
   // --strict turns skipped lines into a failure.
-  std::string log = slurp(kSamples + "scenario.log");
+  std::string log = slurp(kSamples + "stderr/pg15-scenario.log");
   std::string with_orphan = "2026-11-26 12:18:57.100 UTC [1] x@y/z 0 DETAIL:  orphan\n" + log;
   cli::input::InputOptions strict;
   strict.strict = true;
@@ -227,7 +228,7 @@ TEST_CASE("inputs: gzip, bzip2, xz and zstd are recognised from their bytes", "[
   std::string plain = (dir.path / "pg.log").string();
   {
     // Random tails keep the copies from compressing to nothing (xz, zstd).
-    std::string one = slurp(kSamples + "scenario.log");
+    std::string one = slurp(kSamples + "stderr/pg15-scenario.log");
     std::ofstream o(plain);
     std::mt19937_64 rng(7);
     for (int i = 0; i < 40; ++i) {
@@ -268,14 +269,14 @@ TEST_CASE("inputs: gzip, bzip2, xz and zstd are recognised from their bytes", "[
   // A tiny truncated file: libarchive fails while opening it; a clear error.
   std::string tiny = (dir.path / "tiny.gz").string();
   int status = 0;
-  run_shell("gzip -c " + kSamples + "scenario.log | head -c 1500 > " + tiny, status);
+  run_shell("gzip -c " + kSamples + "stderr/pg15-scenario.log | head -c 1500 > " + tiny, status);
   Result t = read_paths({tiny});
   CHECK(t.error.find("tiny.gz: truncated gzip input") != std::string::npos);
 }
 
 TEST_CASE("inputs: a directory is read in time order as one stream; stdin", "[ingest]") {
   TempDir dir;
-  std::string log = slurp(kSamples + "scenario.log");
+  std::string log = slurp(kSamples + "stderr/pg15-scenario.log");
   // Split at a line boundary inside a log_statement/log_duration pair, so the
   // pair is joined only if the files are read in order as one stream.
   std::size_t split = log.find("\n", log.find("statement: SELECT count(*) FROM acct;")) + 1;
@@ -295,12 +296,12 @@ TEST_CASE("inputs: a directory is read in time order as one stream; stdin", "[in
   CHECK(r.summary.path == older);
 
   int status = 0;
-  std::string out = run_shell("cat " + kSamples + "scenario.log | " + PGSIFT_BINARY +
+  std::string out = run_shell("cat " + kSamples + "stderr/pg15-scenario.log | " + PGSIFT_BINARY +
                                   " events --stats - 2>/dev/null",
                               status);
   CHECK(status == 0);
   CHECK(out.find("statements: " + std::to_string(whole.statements)) != std::string::npos);
-  out = run_shell("gzip -c " + kSamples + "scenario.csv | " + PGSIFT_BINARY +
+  out = run_shell("gzip -c " + kSamples + "csvlog/pg15-scenario.csv | " + PGSIFT_BINARY +
                       " events --stats - 2>/dev/null",
                   status);
   CHECK(status == 0);
