@@ -9,6 +9,7 @@ namespace pgsift::cli {
 // Live commands:
 
 // Configuration and documentation commands:
+CommandSpec config_command();  // cli/commands/config.cpp (gate)
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
@@ -17,6 +18,7 @@ std::vector<CommandSpec> command_table() {
   // Live:
 
   // Configuration and documentation:
+  table.push_back(config_command());  // gate
 
   return table;
 }
