@@ -5,6 +5,7 @@
 namespace pgsift::cli {
 
 // Log analysis commands:
+CommandSpec events_command();
 
 // Live commands:
 
@@ -14,6 +15,7 @@ CommandSpec config_command();  // cli/commands/config.cpp (gate)
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
+  table.push_back(events_command());
 
   // Live:
 
