@@ -44,7 +44,10 @@ void add_rules(std::string_view list, std::vector<std::string>& out) {
     const std::size_t start = i;
     while (i < list.size() && rule_char(list[i])) ++i;
     if (i == start) break;
-    out.emplace_back(list.substr(start, i - start));
+    const std::string_view token = list.substr(start, i - start);
+    // "*" alone means every rule; "*/" closes a nested comment.
+    if (token.find('*') != std::string_view::npos && (token != "*" || (i < list.size() && list[i] == '/'))) break;
+    out.emplace_back(token);
     if (i < list.size() && list[i] != ' ' && list[i] != ',' && list[i] != '\t') break;
   }
   if (out.size() == before) out.emplace_back("*");
