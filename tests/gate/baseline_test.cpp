@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -6,6 +7,8 @@
 
 #include "cli/gate/baseline.h"
 #include "cli/gate/budget.h"
+#include "cli/gate/filters.h"
+#include "analyzers/sql/statement.h"
 #include "tests/report/sample_report.h"
 
 using pgsift::cli::gate::apply_baseline;
@@ -121,4 +124,54 @@ TEST_CASE("budgets: fail-on picks what counts, budgets how many are tolerated", 
   CHECK(over.reasons == std::vector<std::string>{"all rules: 3 findings at or above info (budget 2)"});
   const auto rule_over = evaluate_gate(report, Severity::error, {{"idle-in-transaction", 0}});
   CHECK(rule_over.reasons == std::vector<std::string>{"idle-in-transaction: 1 findings at or above error (budget 0)"});
+}
+
+
+
+TEST_CASE("ignores: every given field must match; matches count as suppressed", "[gate]") {
+  using pgsift::cli::config::IgnoreEntry;
+  auto report = pgsift::testing::sample_report();
+  const auto& nplus1 = report.findings[1];
+  IgnoreEntry by_table;
+  by_table.rule = "n-plus-one";
+  by_table.table = "items";
+  CHECK(pgsift::cli::gate::ignore_matches(by_table, nplus1));
+  by_table.table = "public.items";
+  CHECK_FALSE(pgsift::cli::gate::ignore_matches(by_table, nplus1));
+  by_table.table = "ITEMS";
+  CHECK(pgsift::cli::gate::ignore_matches(by_table, nplus1));
+  by_table.rule = "lock-wait";
+  CHECK_FALSE(pgsift::cli::gate::ignore_matches(by_table, nplus1));
+
+  IgnoreEntry by_app;
+  by_app.application = "web";
+  by_app.user = "app";
+  CHECK(pgsift::cli::gate::ignore_matches(by_app, nplus1));
+  by_app.database = "other";
+  CHECK_FALSE(pgsift::cli::gate::ignore_matches(by_app, nplus1));
+
+  IgnoreEntry by_fingerprint;
+  const auto parsed = pgsift::sql::parse(nplus1.evidence[0].sql);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(parsed.shape->statements[0].fingerprint));
+  by_fingerprint.fingerprint = hex;
+  CHECK(pgsift::cli::gate::ignore_matches(by_fingerprint, nplus1));
+  CHECK_FALSE(pgsift::cli::gate::ignore_matches(by_fingerprint, report.findings[0]));
+
+  IgnoreEntry by_id;
+  by_id.id = report.findings[0].id;
+  report.suppressed = 0;
+  pgsift::cli::gate::apply_ignores({by_id, by_app}, report);
+  REQUIRE(report.findings.size() == 2);
+  CHECK(report.suppressed == 1);
+  CHECK(report.findings[0].rule == "n-plus-one");
+}
+
+TEST_CASE("severity overrides from the configuration apply per rule", "[gate]") {
+  auto report = pgsift::testing::sample_report();
+  pgsift::cli::config::Config config;
+  config.severities["n-plus-one"].set("error", ".pgsift.toml:3");
+  pgsift::cli::gate::apply_severities(config, report);
+  CHECK(report.findings[1].severity == pgsift::core::Severity::error);
+  CHECK(report.findings[2].severity == pgsift::core::Severity::info);
 }
