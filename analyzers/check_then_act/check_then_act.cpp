@@ -15,7 +15,7 @@ namespace {
 using cta::Candidate;
 using cta::PairKind;
 
-constexpr std::size_t kMaxRuntimePerPid = 64;
+constexpr std::size_t kMaxRuntimeEvents = 4096;
 constexpr std::size_t kMaxRaceMarks = 4096;
 constexpr std::size_t kMaxSessionsPerFinding = 20;
 // Errors and waits are attached to a pair when they name one of its
@@ -178,39 +178,33 @@ CheckThenActRule::CheckThenActRule(const core::RuleContext& context)
   }
 }
 
-void CheckThenActRule::remember(std::int32_t pid, model::Timestamp time, std::string what,
-                                std::string statement) {
-  auto& events = runtime_[pid];
-  events.push_back(RuntimeEvent{time, std::move(what), trimmed(statement)});
-  if (events.size() > kMaxRuntimePerPid) events.pop_front();
+void CheckThenActRule::remember(model::Timestamp time, std::string what, std::string statement) {
+  if (statement.empty()) return;
+  runtime_.push_back(RuntimeEvent{time, std::move(what), trimmed(statement)});
+  if (runtime_.size() > kMaxRuntimeEvents) runtime_.pop_front();
 }
 
 void CheckThenActRule::on_event(const model::Event& event, const core::SessionDirectory& sessions,
                                 core::FindingSink& out) {
   (void)sessions, (void)out;
-  const std::int32_t pid = event.header.pid;
+  const model::Timestamp at = event.header.time;
   if (const auto* error = std::get_if<model::ErrorEvent>(&event.body)) {
     const std::string& state = !error->sqlstate.empty() ? error->sqlstate : event.header.sqlstate;
-    if (state == "40001") remember(pid, event.header.time, "serialization failure", error->statement);
-    if (state == "23505") remember(pid, event.header.time, "unique violation", error->statement);
+    if (state == "40001") remember(at, "serialization failure", error->statement);
+    if (state == "23505") remember(at, "unique violation", error->statement);
   } else if (const auto* deadlock = std::get_if<model::DeadlockEvent>(&event.body)) {
-    remember(pid, event.header.time, "deadlock", deadlock->statement);
+    remember(at, "deadlock", deadlock->statement);
   } else if (const auto* lock = std::get_if<model::LockEvent>(&event.body)) {
-    if (lock->phase == model::LockEvent::Phase::still_waiting) {
-      remember(lock->waiter_pid ? lock->waiter_pid : pid, event.header.time, "lock wait", lock->statement);
-    }
+    if (lock->phase == model::LockEvent::Phase::still_waiting) remember(at, "lock wait", lock->statement);
   }
 }
 
-std::vector<const CheckThenActRule::RuntimeEvent*> CheckThenActRule::runtime_evidence(
-    std::int32_t pid, const Candidate& c) const {
+std::vector<const CheckThenActRule::RuntimeEvent*> CheckThenActRule::runtime_evidence(const Candidate& c) const {
   std::vector<const RuntimeEvent*> found;
-  auto it = runtime_.find(pid);
-  if (it == runtime_.end()) return found;
   const model::Timestamp begin = c.check ? time_of(c.check) : time_of(c.act);
   const std::string act_sql = trimmed(c.act->sql);
   const std::string check_sql = c.check ? trimmed(c.check->sql) : std::string();
-  for (const auto& ev : it->second) {
+  for (const auto& ev : runtime_) {
     if (ev.statement.empty() || (ev.statement != act_sql && ev.statement != check_sql)) continue;
     if (begin != model::kNoTime && ev.time != model::kNoTime &&
         (ev.time < begin || ev.time > begin + kEvidenceWindow)) {
@@ -248,28 +242,11 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   const bool overlapping = c.match == cta::Overlap::value && race_seen(mark);
   marks_.push_back(mark);
   if (marks_.size() > kMaxRaceMarks) marks_.pop_front();
-  const auto runtime = runtime_evidence(session.pid, c);
+  const auto runtime = runtime_evidence(c);
 
   core::Severity severity = base_severity(c);
   if (c.match == cta::Overlap::pattern) severity = lower(severity);
   if (overlapping || !runtime.empty()) severity = raise(severity);
-
-  auto found = by_id_.find(id);
-  if (found != by_id_.end()) {
-    core::Finding& f = findings_[found->second];
-    f.occurrences += 1;
-    f.severity = std::max(f.severity, severity);
-    if (mark.end != model::kNoTime) f.last_seen = std::max(f.last_seen, mark.end);
-    core::SessionRef ref{session.pid, session.session_id, session.user, session.database, session.application};
-    if (f.sessions.size() < kMaxSessionsPerFinding &&
-        std::find(f.sessions.begin(), f.sessions.end(), ref) == f.sessions.end()) {
-      f.sessions.push_back(ref);
-    }
-    auto& race = f.details["race"];
-    if (overlapping) race["overlapping_sessions_seen"] = true;
-    for (const auto* ev : runtime) race[ev->what + "s"] = race.value(ev->what + "s", 0) + 1;
-    return;
-  }
 
   core::Finding f;
   f.rule = std::string(kInfo.id);
@@ -311,8 +288,45 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   race["overlapping_sessions_seen"] = overlapping;
   for (const auto* ev : runtime) race[ev->what + "s"] = race.value(ev->what + "s", 0) + 1;
   d["race"] = race;
-  by_id_.emplace(id, findings_.size());
-  findings_.push_back(std::move(f));
+  merge(std::move(f));
+}
+
+// Aggregates occurrences of one pattern. The finding shown is the one whose
+// act comes first in the log, so output does not depend on the order in
+// which the session tracker closed units.
+void CheckThenActRule::merge(core::Finding fresh) {
+  auto found = by_id_.find(fresh.id);
+  if (found == by_id_.end()) {
+    by_id_.emplace(fresh.id, findings_.size());
+    findings_.push_back(std::move(fresh));
+    return;
+  }
+  core::Finding& old = findings_[found->second];
+  const auto position = [](const core::Finding& f) {
+    return std::make_pair(f.evidence[0].input, f.evidence[0].line);
+  };
+  nlohmann::json race = old.details["race"];
+  for (const auto& [key, value] : fresh.details["race"].items()) {
+    if (value.is_boolean()) race[key] = race.value(key, false) || value.get<bool>();
+    else race[key] = race.value(key, 0) + value.get<int>();
+  }
+  const core::Severity severity = std::max(old.severity, fresh.severity);
+  const std::uint64_t occurrences = old.occurrences + 1;
+  if (position(fresh) < position(old)) std::swap(old, fresh);
+  // `old` is now the finding shown; `fresh` the other occurrence.
+  old.occurrences = occurrences;
+  old.severity = severity;
+  for (const auto& ref : fresh.sessions) {
+    if (old.sessions.size() < kMaxSessionsPerFinding &&
+        std::find(old.sessions.begin(), old.sessions.end(), ref) == old.sessions.end()) {
+      old.sessions.push_back(ref);
+    }
+  }
+  if (fresh.first_seen != model::kNoTime && (old.first_seen == model::kNoTime || fresh.first_seen < old.first_seen)) {
+    old.first_seen = fresh.first_seen;
+  }
+  old.last_seen = std::max(old.last_seen, fresh.last_seen);
+  old.details["race"] = race;
 }
 
 void CheckThenActRule::finish(core::FindingSink& out) {

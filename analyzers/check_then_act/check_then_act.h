@@ -51,14 +51,17 @@ class CheckThenActRule : public core::Rule {
   };
 
   void add(const model::SessionInfo& session, const cta::Candidate& candidate);
-  void remember(std::int32_t pid, model::Timestamp time, std::string what, std::string statement);
-  std::vector<const RuntimeEvent*> runtime_evidence(std::int32_t pid, const cta::Candidate& c) const;
+  void merge(core::Finding fresh);
+  void remember(model::Timestamp time, std::string what, std::string statement);
+  std::vector<const RuntimeEvent*> runtime_evidence(const cta::Candidate& c) const;
   bool race_seen(const RaceMark& mark) const;
 
   const core::Schema* schema_;
   core::Schema empty_schema_;
   cta::ScanOptions options_;
-  std::map<std::int32_t, std::deque<RuntimeEvent>> runtime_;
+  /// Recent errors and waits of any session: the other session of a race is
+  /// the one that fails (its failing statement is never logged as executed).
+  std::deque<RuntimeEvent> runtime_;
   std::deque<RaceMark> marks_;
   std::vector<core::Finding> findings_;          // in order of first appearance
   std::map<std::string, std::size_t> by_id_;     // id -> index into findings_

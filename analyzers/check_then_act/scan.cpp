@@ -355,7 +355,10 @@ class Scanner {
     } else if (session_mutex_covers(r->transaction)) {
       return;
     }
-    Candidate c = make(PairKind::write_skew, r, t, e, r->footprint, how);
+    (void)how;
+    const bool known = std::none_of(r->footprint.columns.begin(), r->footprint.columns.end(),
+                                    [](const ColumnValues& v) { return v.unknown; });
+    Candidate c = make(PairKind::write_skew, r, t, e, r->footprint, known ? Overlap::value : Overlap::pattern);
     c.notes.push_back("the write changes a column the read filtered on, in a row the read did not key on");
     out_.push_back(std::move(c));
   }

@@ -113,7 +113,16 @@ void LockWaitRule::start(const model::Event& event, const model::LockEvent& lock
     w.started -= static_cast<model::Timestamp>(lock.elapsed_ms * model::kMicrosPerMilli);
   }
   w.relation = locks::relation_of(lock, *schema_);
-  w.object = locks::object_words(lock, *schema_);
+  if (lock.relation_oid != 0 && lock.relation_name.empty() && w.relation.rfind("relation ", 0) == 0) {
+    // Relation-level waits carry no CONTEXT; the waiting statement usually
+    // names the one table it waits for.
+    const std::string table = locks::single_table(lock.statement);
+    if (!table.empty()) {
+      w.lock.relation_name = table;
+      w.relation = table;
+    }
+  }
+  w.object = locks::object_words(w.lock, *schema_);
   w.statement = locks::normalize(lock.statement);
   if (const model::SessionState* self = sessions.find(pid)) w.session = locks::ref_of(self->info);
 

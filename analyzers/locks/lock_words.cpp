@@ -119,6 +119,15 @@ bool modes_conflict(std::string_view a, std::string_view b) {
   return (kConflicts[static_cast<std::size_t>(ia)] >> ib) & 1U;
 }
 
+std::string single_table(std::string_view raw) {
+  if (raw.empty()) return "";
+  const sql::Parsed parsed = sql::parse(raw);
+  if (!parsed.shape || parsed.shape->statements.size() != 1) return "";
+  const auto& tables = parsed.shape->statements.front().tables;
+  if (tables.size() != 1) return "";
+  return tables.front().name;
+}
+
 std::string normalize(std::string_view raw) {
   if (raw.empty()) return "";
   const sql::Parsed parsed = sql::parse(raw);

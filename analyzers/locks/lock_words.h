@@ -33,6 +33,9 @@ std::string object_words(const model::LockEvent& event, const core::Schema& sche
 /// unknown mode names conflict with everything.
 bool modes_conflict(std::string_view a, std::string_view b);
 
+/// The only table a raw statement names, or "" (none, several, unparsable).
+std::string single_table(std::string_view raw);
+
 /// Normalized SQL ($n placeholders) of a raw statement text; "" for "".
 std::string normalize(std::string_view raw);
 

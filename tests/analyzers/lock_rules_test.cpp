@@ -148,7 +148,7 @@ TEST_CASE("lock-wait: chains and repeated waits of one shape are summarized", "[
 }
 
 TEST_CASE("lock-wait: min-wait-ms drops short waits and bad values are rejected", "[lock-wait]") {
-  Harness<pgsift::analyzers::LockWaitRule> h({{"min-wait-ms", "1000"}});
+  Harness<pgsift::analyzers::LockWaitRule> h(core::OptionMap{{"min-wait-ms", "1000"}});
   h.feed(event_at(1, kT0, 1, still_waiting(1, "ShareLock", "transaction", 5, {2}, {1}, "UPDATE t SET a = 1 WHERE id = 1")));
   h.feed(event_at(1, kT0 + 100000, 2, acquired(1, "ShareLock", 300)));
   CHECK(h.finish().empty());
