@@ -5,6 +5,7 @@
 namespace pgsift::cli {
 
 // Log analysis commands:
+CommandSpec events_command();
 
 // Live commands:
 
@@ -13,6 +14,7 @@ namespace pgsift::cli {
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
+  table.push_back(events_command());
 
   // Live:
 
