@@ -91,7 +91,7 @@ TEST_CASE("lock-wait: a wait ended by a lock timeout or a disconnection says so"
   REQUIRE(f.size() == 2);
   CHECK(f[0].details.value("ended_by", "") == "lock timeout");
   CHECK(f[0].details.value("wait_ms", 0.0) == Approx(2200));
-  CHECK(f[0].message.find("table relation 16384") != std::string::npos);
+  CHECK(f[0].message.find("RowExclusiveLock on table acct") != std::string::npos);  // named from the statement
   CHECK(f[1].details.value("ended_by", "") == "disconnection");
   CHECK(f[1].severity == Severity::info);  // blocker unknown, short wait
 }
