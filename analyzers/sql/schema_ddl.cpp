@@ -182,9 +182,22 @@ void add_check(core::Schema& schema, std::string_view schema_name, std::string_v
   schema.known = true;
 }
 
-SchemaDdlStats extract_schema(std::string_view ddl, core::Schema& schema) {
+SchemaDdlStats extract_schema(std::string_view input, core::Schema& schema) {
   SchemaDdlStats stats;
   schema.known = true;
+  // psql meta-commands (\connect, \restrict in newer pg_dump output) are not
+  // SQL: blank them out, keeping offsets, and count them as skipped.
+  std::string text(input);
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text[start] == '\\') {
+      if (stats.unparsable++ == 0) stats.first_unparsable_line = line_at(text, start);
+      std::fill(text.begin() + static_cast<long>(start), text.begin() + static_cast<long>(end), ' ');
+    }
+    start = end + 1;
+  }
+  const std::string_view ddl = text;
   std::vector<pgq::StatementRange> ranges;
   std::string error;
   if (!pgq::split(ddl, ranges, error)) {

@@ -1,8 +1,8 @@
 // Schema knowledge for the concurrency rules, loaded once before a run:
 // `--schema FILE` (DDL: pg_dump --schema-only output or migrations, parsed by
 // analyzers/sql/schema_ddl) and `--schema-from CONNINFO` (read-only catalog
-// queries over a cli/live Connection: application_name=pgsift, read-only
-// transactions, statement and lock timeouts).
+// queries over libpq: application_name=pgsift, read-only transactions,
+// statement and lock timeouts).
 #pragma once
 
 #include <ostream>

@@ -1,8 +1,10 @@
 // Refreshes fixtures/rules/<rule>/<scenario>.{log,csv,json} from real runs of
 // the §6 scenarios (all three log formats come from one server run). Hidden:
-// run it on purpose with `pgsift_tests "[.capture]"`. The `#@ expect` lines
-// come from each scenario's declared expectations, placed before the record
-// of the named session that contains the locator text.
+// run it on purpose with `pgsift_tests "[.capture]"`. Each log gets a
+// <fixture>.expect beside it (format: tests/fixtures_test.cpp) written from
+// the scenario's declared expectations, at the line of the record of the
+// named session that contains the locator text.
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -25,28 +27,23 @@ std::string pid_marker(LogKind kind, int pid) {
   return "";
 }
 
-std::string annotate(const Scenario& scenario, const std::string& log, LogKind kind, const Run& run) {
+// The `.expect` file of one fixture (fixtures_test.cpp format): the
+// expectations at the line of the record they bind to.
+std::string expectations(const Scenario& scenario, const std::string& log, LogKind kind, const Run& run) {
   std::vector<std::string> lines;
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::map<std::size_t, std::vector<std::string>> before;  // line index -> annotations
+  std::ostringstream out;
+  out << "# " << scenario.reference << " " << scenario.name << ": real PostgreSQL 15 log (pgsift harness)\n";
+  if (!scenario.schema.empty()) out << "#@ schema: " << scenario.name << ".schema.sql\n";
   for (const Expect& e : scenario.expects) {
     const std::string marker = pid_marker(kind, run.pids.at(e.session));
-    bool placed = false;
-    for (std::size_t i = 0; i < lines.size() && !placed; ++i) {
-      if (lines[i].find(marker) != std::string::npos && lines[i].find(e.locator) != std::string::npos) {
-        before[i].push_back("#@ expect " + e.rule + " " + e.severity + ": " + e.substring);
-        placed = true;
-      }
+    std::size_t found = lines.size();
+    for (std::size_t i = 0; i < lines.size() && found == lines.size(); ++i) {
+      if (lines[i].find(marker) != std::string::npos && lines[i].find(e.locator) != std::string::npos) found = i;
     }
-    if (!placed) FAIL("no record for expectation '" << e.substring << "' in " << scenario.name);
-  }
-  std::ostringstream out;
-  out << "#@ scenario: " << scenario.reference << " " << scenario.name << " (PostgreSQL 15, pgsift harness)\n";
-  if (!scenario.schema.empty()) out << "#@ schema: " << scenario.name << ".schema.sql\n";
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    for (const auto& a : before[i]) out << a << '\n';
-    out << lines[i] << '\n';
+    if (found == lines.size()) FAIL("no record for expectation '" << e.substring << "' in " << scenario.name);
+    out << "#@ expect " << e.rule << " " << e.severity << " @" << found + 1 << ": " << e.substring << "\n";
   }
   return out.str();
 }
@@ -54,7 +51,10 @@ std::string annotate(const Scenario& scenario, const std::string& log, LogKind k
 }  // namespace
 
 TEST_CASE("concurrency: capture scenario fixtures from a real server", "[.capture]") {
+  // CAPTURE_ONLY=<name> refreshes one scenario.
+  const char* only = std::getenv("CAPTURE_ONLY");
   for (const Scenario& scenario : scenarios()) {
+    if (only != nullptr && scenario.name != only) continue;
     DYNAMIC_SECTION(scenario.name) {
       PgClusterOptions options;
       options.settings = scenario.settings;
@@ -75,7 +75,8 @@ TEST_CASE("concurrency: capture scenario fixtures from a real server", "[.captur
           {LogKind::stderr_log, ".log"}, {LogKind::csvlog, ".csv"}, {LogKind::jsonlog, ".json"}};
       for (const auto& [kind, extension] : kinds) {
         const std::string log = pg.read_log(kind, start);
-        std::ofstream(dir / (scenario.name + extension)) << annotate(scenario, log, kind, run);
+        std::ofstream(dir / (scenario.name + extension)) << log;
+        std::ofstream(dir / (scenario.name + extension + ".expect")) << expectations(scenario, log, kind, run);
       }
       if (!scenario.schema.empty()) std::ofstream(dir / (scenario.name + ".schema.sql")) << scenario.schema;
     }

@@ -260,6 +260,7 @@ inline std::vector<Scenario> scenarios() {
   all.push_back({"autocommit-split-serializable", "check-then-act", "§6 #22",
                  {{"default_transaction_isolation", "serializable"}}, "",
                  [=](Run& r) {
+                   r.s('A'), r.s('B');  // connect first: keep each session's two statements close
                    r.step('A', read_balance);
                    r.step('B', read_balance);
                    r.step('A', "UPDATE acct SET balance = 90 WHERE id = 1");
@@ -267,6 +268,17 @@ inline std::vector<Scenario> scenarios() {
                  },
                  {{"check-then-act", "error", "lost update, split across transactions, on acct (id)", 'A',
                    "UPDATE acct SET balance = 90"}},
+                 ""});
+  all.push_back({"overdraft-autocommit", "check-then-act", "§6 #3 + #22 (autocommit, literal SQL)", {}, "",
+                 [=](Run& r) {
+                   r.s('A'), r.s('B');
+                   r.step('A', read_balance);
+                   r.step('B', read_balance);
+                   r.step('A', "UPDATE acct SET balance = balance - 100 WHERE id = 1");
+                   r.step('B', "UPDATE acct SET balance = balance - 100 WHERE id = 1");
+                 },
+                 {{"check-then-act", "error", "unguarded relative write, split across transactions, on acct (id)", 'A',
+                   "UPDATE acct SET balance = balance - 100"}},
                  ""});
   all.push_back({"share-lock-upgrade-deadlock", "deadlock", "§6 #23", {}, "",
                  [](Run& r) {
