@@ -10,6 +10,7 @@ CommandSpec events_command();
 // Live commands:
 
 // Configuration and documentation commands:
+CommandSpec config_command();  // cli/commands/config.cpp (gate)
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
@@ -19,6 +20,7 @@ std::vector<CommandSpec> command_table() {
   // Live:
 
   // Configuration and documentation:
+  table.push_back(config_command());  // gate
 
   return table;
 }
