@@ -5,18 +5,22 @@
 namespace pgsift::cli {
 
 // Log analysis commands:
+CommandSpec analyze_command();
 
 // Live commands:
 
 // Configuration and documentation commands:
+CommandSpec rules_command();
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
+  table.push_back(analyze_command());
 
   // Live:
 
   // Configuration and documentation:
+  table.push_back(rules_command());
 
   return table;
 }

@@ -24,6 +24,7 @@ struct Report {
   std::uint64_t baselined = 0;    // matched a --baseline entry
   std::vector<std::string> stale_baseline_ids;
   bool show_values = false;       // print parameter values / literals
+  bool color = false;             // text formats: ANSI colours (a TTY and no NO_COLOR)
 };
 
 /// Renders `report` to `out` in one format.
