@@ -6,6 +6,7 @@ namespace pgsift::cli {
 
 // Log analysis commands:
 CommandSpec analyze_command();
+CommandSpec events_command();
 
 // Live commands:
 
@@ -16,6 +17,7 @@ std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
   table.push_back(analyze_command());
+  table.push_back(events_command());
 
   // Live:
 
