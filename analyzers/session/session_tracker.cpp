@@ -195,8 +195,8 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
   sql::Parsed parsed = sql::parse(statement.sql);
   if (!parsed.shape || parsed.shape->statements.empty()) return;
   const Timestamp end = header.time;
-  Timestamp start = end;
-  if (end != model::kNoTime && statement.duration_ms >= 0) {
+  Timestamp start = statement.start != model::kNoTime ? statement.start : end;
+  if (statement.start == model::kNoTime && end != model::kNoTime && statement.duration_ms >= 0) {
     start = end - static_cast<Timestamp>(statement.duration_ms * model::kMicrosPerMilli);
   }
   // Pools re-label connections; a new application_name starts a new unit.
