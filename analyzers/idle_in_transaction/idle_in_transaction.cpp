@@ -239,8 +239,7 @@ void IdleInTransactionRule::on_transaction(const model::SessionInfo& session,
                            {"relation", wait.relation},
                            {"waited_ms", session::elapsed_ms(wait.start, wait.end)}});
         core::Evidence evidence;
-        evidence.role = "pid " + std::to_string(wait.waiter) + " waited for " + wait.mode +
-                        " on " + wait.object + " held by this transaction";
+        evidence.role = "waited for " + wait.mode + " on " + wait.object + " held by this transaction";
         evidence.input = wait.where.input;
         evidence.line = wait.where.line;
         evidence.time = wait.end;
@@ -301,7 +300,14 @@ void IdleInTransactionRule::keep(core::Finding finding) {
   const std::uint64_t occurrences = kept.occurrences + 1;
   const model::Timestamp first = earliest(kept.first_seen, finding.first_seen);
   const model::Timestamp last = std::max(kept.last_seen, finding.last_seen);
+  std::vector<core::SessionRef> sessions = std::move(kept.sessions);
+  for (const core::SessionRef& session : finding.sessions) {
+    if (sessions.size() < 8 && std::find(sessions.begin(), sessions.end(), session) == sessions.end()) {
+      sessions.push_back(session);
+    }
+  }
   if (finding.severity > kept.severity) kept = std::move(finding);
+  kept.sessions = std::move(sessions);
   kept.occurrences = occurrences;
   kept.first_seen = first;
   kept.last_seen = last;

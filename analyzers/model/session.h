@@ -88,6 +88,9 @@ struct SessionState {
 struct LogCoverage {
   bool every_statement = true;
   std::string reason;  // why not, when every_statement is false
+  /// Statements are missing from the log (rather than only their durations):
+  /// repetition counts are then lower bounds.
+  bool missing_statements = false;
 };
 
 }  // namespace pgsift::model

@@ -57,8 +57,9 @@ void CoverageMonitor::forget_session(const std::string& session_key) {
 
 model::LogCoverage CoverageMonitor::result() const {
   model::LogCoverage coverage;
-  const auto fail = [&coverage](std::string reason) {
+  const auto fail = [&coverage](std::string reason, bool missing = true) {
     coverage.every_statement = false;
+    coverage.missing_statements = coverage.missing_statements || missing;
     if (coverage.reason.empty()) coverage.reason = std::move(reason);
   };
   if (with_duration_ >= kMinStatementsForFloor && fast_ == 0) {
@@ -72,7 +73,8 @@ model::LogCoverage CoverageMonitor::result() const {
   if (without_duration_ > 0 && without_duration_ * 10 > statements_) {
     fail(count_text(without_duration_, "statement was", "statements were") +
          " logged without a duration: idle time cannot be told from statement time "
-         "(set log_min_duration_statement = 0 or log_duration = on)");
+         "(set log_min_duration_statement = 0 or log_duration = on)",
+         /*missing=*/false);
   }
   if (missing_lines_ > 0) {
     fail(count_text(missing_lines_, "log line is", "log lines are") +

@@ -88,13 +88,14 @@ bool parse_number(const std::string& text, double& out) {
   return ec == std::errc{} && ptr == end;
 }
 
+// Before authentication the prefix prints "[unknown]" for %u/%d/%a.
+bool known(const std::string& value) { return !value.empty() && value != "[unknown]"; }
+
 void fill_info(model::SessionInfo& info, const model::RecordHeader& header) {
   if (info.pid == 0) info.pid = header.pid;
-  if (info.user.empty()) info.user = header.user;
-  if (info.database.empty()) info.database = header.database;
-  if (!header.application.empty() && header.application != "[unknown]") {
-    info.application = header.application;
-  }
+  if (!known(info.user) && known(header.user)) info.user = header.user;
+  if (!known(info.database) && known(header.database)) info.database = header.database;
+  if (known(header.application)) info.application = header.application;
   if (info.client.empty()) info.client = header.client;
 }
 

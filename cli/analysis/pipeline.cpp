@@ -17,7 +17,7 @@ void add_coverage_notes(const model::LogCoverage& coverage,
   for (const core::RuleEntry* entry : rules) {
     if (entry->info.id == "idle-in-transaction") {
       notes.push_back("idle-in-transaction: gap analysis unavailable: " + coverage.reason);
-    } else if (entry->info.id == "n-plus-one") {
+    } else if (entry->info.id == "n-plus-one" && coverage.missing_statements) {
       notes.push_back("n-plus-one: repetition counts are lower bounds: " + coverage.reason);
     }
   }
