@@ -223,6 +223,11 @@ void IdleInTransactionRule::on_transaction(const model::SessionInfo& session,
     if (before.end == model::kNoTime || after.start == model::kNoTime) continue;
     const model::Timestamp gap = after.start - before.end;
     if (gap < min_gap) continue;
+    // A statement that failed in between ran for an unknown time (no duration line).
+    const bool failed_between = std::any_of(
+        transaction.error_times.begin(), transaction.error_times.end(),
+        [&](model::Timestamp t) { return t != model::kNoTime && t > before.end && t <= after.start; });
+    if (failed_between) continue;
     const double gap_ms = session::elapsed_ms(before.end, after.start);
     const std::vector<std::string> held = held_locks(transaction, i);
 

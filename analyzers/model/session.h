@@ -58,6 +58,10 @@ struct Transaction {
   Timestamp begin_time = kNoTime;
   Timestamp end_time = kNoTime;
   std::vector<Execution> executions;
+  /// When statements of this transaction failed (ERROR lines). A failed
+  /// statement logs no duration, so its run time is unknown: gaps around it
+  /// cannot be measured.
+  std::vector<Timestamp> error_times;
 };
 
 /// A unit of work beyond the transaction: a web request or job (from

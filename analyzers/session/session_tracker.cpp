@@ -261,7 +261,10 @@ void SessionTracker::on_other(const model::Event& event) {
   const bool error = event.level == model::LogLevel::error ||
                      std::holds_alternative<model::DeadlockEvent>(event.body) ||
                      std::holds_alternative<model::ErrorEvent>(event.body);
-  if (error && session->open && !session->undecided) session->failed = true;
+  if (error && session->open) {
+    if (!session->undecided) session->failed = true;
+    session->open->error_times.push_back(event.header.time);
+  }
 }
 
 void SessionTracker::close_session(const std::string& key, Transaction::End end) {

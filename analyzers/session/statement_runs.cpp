@@ -103,7 +103,12 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
         const bool other_scope = run.fingerprint == fingerprint &&
                                  (run.run.in_transaction != transaction.is_explicit ||
                                   (transaction.is_explicit && run.transaction != t));
-        if (too_far || too_late || other_scope) close(i);
+        // The parent ran again: the next iteration of an outer loop (a new
+        // request, a new page) starts its own run. In loops of several
+        // queries per row this keeps the first of them.
+        const bool parent_again = run.fingerprint != fingerprint && run.run.source != nullptr &&
+                                  run.run.source->statement().fingerprint == fingerprint;
+        if (too_far || too_late || other_scope || parent_again) close(i);
       }
       auto it = std::find_if(open.begin(), open.end(),
                              [fingerprint](const OpenRun& run) { return run.fingerprint == fingerprint; });

@@ -234,3 +234,23 @@ TEST_CASE("findings: identical findings aggregate into occurrences with first an
   CHECK(found[0].sessions.size() == 3);
   CHECK(found[0].first_seen < found[0].last_seen);
 }
+
+TEST_CASE("idle-in-transaction: time of a statement that failed is not a gap", "[idle-in-transaction]") {
+  EventScript s;
+  s.as(101).connect().sql("BEGIN").sql("UPDATE accounts SET balance = 0 WHERE id = 1")
+      .wait_ms(900).error("40P01", "deadlock detected").sql("ROLLBACK");
+  CHECK(findings_of(s, {"idle-in-transaction"}).empty());
+}
+
+TEST_CASE("n-plus-one: the parent running again starts a new loop", "[n-plus-one]") {
+  EventScript s;
+  s.as(101).connect();
+  for (int page = 0; page < 2; ++page) {
+    s.exec("SELECT id FROM orders WHERE customer_id = $1", {std::to_string(page)});
+    for (int i = 0; i < 7; ++i) s.exec("SELECT * FROM items WHERE order_id = $1", {std::to_string(page * 10 + i)});
+  }
+  auto found = findings_of(s, kLoopRules);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].occurrences == 2);
+  CHECK(found[0].details["count"] == 7);
+}
