@@ -12,6 +12,7 @@ CommandSpec events_command();
 
 // Configuration and documentation commands:
 CommandSpec rules_command();
+CommandSpec config_command();  // cli/commands/config.cpp (gate)
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
@@ -23,6 +24,7 @@ std::vector<CommandSpec> command_table() {
 
   // Configuration and documentation:
   table.push_back(rules_command());
+  table.push_back(config_command());  // gate
 
   return table;
 }

@@ -11,7 +11,8 @@
 // An extra finding fails, and so does an unmet expectation; a fixture with no
 // `expect` line is a negative case. <line> is the finding's primary location.
 // The fixtures under fixtures/rules/ are slices of real PostgreSQL 15 logs made
-// by the hidden test "[.generate-fixtures]" below from the scenarios in
+// by the hidden test "[.generate-fixtures]" below (also tagged [pg], so that
+// "~[pg]" filters leave it out) from the scenarios in
 // tests/testing/rule_scenarios.cpp.
 #include <algorithm>
 #include <filesystem>
@@ -236,7 +237,6 @@ void write_fixture(PgCluster& pg, const pgsift::testing::RuleScenario& scenario)
                               : kind == LogKind::csvlog   ? after.csvlog
                                                           : after.jsonlog;
     std::string text = pg.read_log(kind, before).substr(0, to - from);
-    (void)from;
     text = without_observer(text);
     const fs::path file = dir / (scenario.name + ext);
     std::ofstream(file, std::ios::binary) << text;
@@ -260,7 +260,7 @@ void write_fixture(PgCluster& pg, const pgsift::testing::RuleScenario& scenario)
 }  // namespace
 
 TEST_CASE("fixtures: regenerate fixtures/rules from the scenarios on a real server",
-          "[.generate-fixtures]") {
+          "[.generate-fixtures][pg]") {
   PgCluster pg;
   pgsift::testing::create_shop_schema(pg);
   pgsift::testing::PgClusterOptions statement_only;

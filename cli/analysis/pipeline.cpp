@@ -49,6 +49,7 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
     rules.push_back(entry->make(context));
     tracker.add_rule(rules.back().get());
     result.rules_run.emplace_back(entry->info.id);
+    result.report.rules.push_back(entry->info);
   }
 
   result.error = input::read_logs(

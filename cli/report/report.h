@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/core/analyzer.h"
 #include "analyzers/core/finding.h"
 #include "cli/input/log_source.h"
 
@@ -25,6 +26,9 @@ struct Report {
   std::vector<std::string> stale_baseline_ids;
   bool show_values = false;       // print parameter values / literals
   bool color = false;             // text formats: ANSI colours (a TTY and no NO_COLOR)
+  /// The rules that ran (SARIF tool.driver.rules, JUnit suites, Markdown
+  /// table); empty = every registered rule.
+  std::vector<core::RuleInfo> rules;
 };
 
 /// Renders `report` to `out` in one format.
