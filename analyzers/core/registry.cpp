@@ -3,11 +3,13 @@
 #include <map>
 
 #include "analyzers/core/analyzer.h"
-// Concurrency rules:
 #include "analyzers/check_then_act/check_then_act.h"
 #include "analyzers/deadlock/deadlock.h"
+#include "analyzers/idle_in_transaction/idle_in_transaction.h"
 #include "analyzers/lock_timeout/lock_timeout.h"
 #include "analyzers/lock_wait/lock_wait.h"
+#include "analyzers/n_plus_one/n_plus_one.h"
+#include "analyzers/repeated_query/repeated_query.h"
 
 namespace pgsift::core {
 
@@ -17,6 +19,9 @@ std::vector<RuleEntry> build_registry() {
   std::map<std::string_view, RuleEntry> by_id;
   const auto add = [&by_id](RuleEntry entry) { by_id.emplace(entry.info.id, std::move(entry)); };
   // Session rules (n-plus-one, repeated-query, idle-in-transaction):
+  add(analyzers::IdleInTransactionRule::entry());
+  add(analyzers::NPlusOneRule::entry());
+  add(analyzers::RepeatedQueryRule::entry());
 
   // Concurrency rules (check-then-act, lock-wait, deadlock, lock-timeout):
   add({analyzers::CheckThenActRule::kInfo, analyzers::CheckThenActRule::option_docs(),
@@ -30,7 +35,6 @@ std::vector<RuleEntry> build_registry() {
        [](const RuleContext& c) { return std::make_unique<analyzers::LockWaitRule>(c); },
        &analyzers::LockWaitRule::validate});
 
-  (void)add;
   std::vector<RuleEntry> entries;
   for (auto& [id, entry] : by_id) entries.push_back(std::move(entry));
   return entries;
