@@ -5,21 +5,25 @@
 namespace pgsift::cli {
 
 // Log analysis commands:
+CommandSpec analyze_command();
 CommandSpec events_command();
 
 // Live commands:
 
 // Configuration and documentation commands:
+CommandSpec rules_command();
 CommandSpec config_command();  // cli/commands/config.cpp (gate)
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
+  table.push_back(analyze_command());
   table.push_back(events_command());
 
   // Live:
 
   // Configuration and documentation:
+  table.push_back(rules_command());
   table.push_back(config_command());  // gate
 
   return table;

@@ -89,6 +89,8 @@ struct RuleEntry {
   /// Option names with defaults and meanings, for `pgsift rules ID` and config.
   std::vector<std::pair<std::string, std::string>> options;  // name -> "default: meaning"
   std::function<std::unique_ptr<Rule>(const RuleContext&)> make;
+  /// Checks option values before `make` (may be empty: any value accepted).
+  OptionValidator validate;
 };
 
 /// All rules, alphabetical by id. Defined in analyzers/core/registry.cpp.

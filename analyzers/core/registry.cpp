@@ -3,6 +3,9 @@
 #include <map>
 
 #include "analyzers/core/analyzer.h"
+#include "analyzers/idle_in_transaction/idle_in_transaction.h"
+#include "analyzers/n_plus_one/n_plus_one.h"
+#include "analyzers/repeated_query/repeated_query.h"
 
 namespace pgsift::core {
 
@@ -12,6 +15,9 @@ std::vector<RuleEntry> build_registry() {
   std::map<std::string_view, RuleEntry> by_id;
   const auto add = [&by_id](RuleEntry entry) { by_id.emplace(entry.info.id, std::move(entry)); };
   // Session rules (n-plus-one, repeated-query, idle-in-transaction):
+  add(analyzers::IdleInTransactionRule::entry());
+  add(analyzers::NPlusOneRule::entry());
+  add(analyzers::RepeatedQueryRule::entry());
 
   // Concurrency rules (check-then-act, lock-wait, deadlock, lock-timeout):
 

@@ -58,6 +58,10 @@ struct Transaction {
   Timestamp begin_time = kNoTime;
   Timestamp end_time = kNoTime;
   std::vector<Execution> executions;
+  /// When statements of this transaction failed (ERROR lines). A failed
+  /// statement logs no duration, so its run time is unknown: gaps around it
+  /// cannot be measured.
+  std::vector<Timestamp> error_times;
 };
 
 /// A unit of work beyond the transaction: a web request or job (from
@@ -88,6 +92,9 @@ struct SessionState {
 struct LogCoverage {
   bool every_statement = true;
   std::string reason;  // why not, when every_statement is false
+  /// Statements are missing from the log (rather than only their durations):
+  /// repetition counts are then lower bounds.
+  bool missing_statements = false;
 };
 
 }  // namespace pgsift::model

@@ -25,6 +25,7 @@ struct Report {
   std::uint64_t baselined = 0;    // matched a --baseline entry
   std::vector<std::string> stale_baseline_ids;
   bool show_values = false;       // print parameter values / literals
+  bool color = false;             // text formats: ANSI colours (a TTY and no NO_COLOR)
   /// The rules that ran (SARIF tool.driver.rules, JUnit suites, Markdown
   /// table); empty = every registered rule.
   std::vector<core::RuleInfo> rules;

@@ -1,0 +1,68 @@
+#include "cli/analysis/pipeline.h"
+
+#include <memory>
+
+#include "cli/analysis/finding_collector.h"
+#include "cli/analysis/rule_selection.h"
+
+namespace pgsift::cli::analysis {
+
+namespace {
+
+// Rules that need every statement logged, and what they lose otherwise.
+void add_coverage_notes(const model::LogCoverage& coverage,
+                        const std::vector<const core::RuleEntry*>& rules,
+                        std::vector<std::string>& notes) {
+  if (coverage.every_statement) return;
+  for (const core::RuleEntry* entry : rules) {
+    if (entry->info.id == "idle-in-transaction") {
+      notes.push_back("idle-in-transaction: gap analysis unavailable: " + coverage.reason);
+    } else if (entry->info.id == "n-plus-one" && coverage.missing_statements) {
+      notes.push_back("n-plus-one: repetition counts are lower bounds: " + coverage.reason);
+    }
+  }
+}
+
+}  // namespace
+
+AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
+  AnalysisResult result;
+  std::vector<const core::RuleEntry*> selected;
+  result.error = select_rules(request.rules, selected);
+  if (!result.error.empty()) return result;
+  RuleOptions options;
+  result.error = parse_rule_options(request.options, options);
+  if (!result.error.empty()) return result;
+  session::TrackerOptions tracker_options;
+  result.error = session::TrackerOptions::from_options(options.session, tracker_options);
+  if (!result.error.empty()) return result;
+
+  FindingCollector collector;
+  session::SessionTracker tracker(tracker_options, collector);
+  const core::Schema schema;
+  std::vector<std::unique_ptr<core::Rule>> rules;
+  for (const core::RuleEntry* entry : selected) {
+    core::RuleContext context;
+    context.options = options.of(entry->info.id);
+    context.schema = &schema;
+    context.coverage = &tracker.coverage();
+    rules.push_back(entry->make(context));
+    tracker.add_rule(rules.back().get());
+    result.rules_run.emplace_back(entry->info.id);
+    result.report.rules.push_back(entry->info);
+  }
+
+  result.error = input::read_logs(
+      request.paths, request.input, [&tracker](const model::Event& event) { tracker.on_event(event); },
+      result.report.inputs, err);
+  if (!result.error.empty()) return result;
+  tracker.finish();
+
+  result.stats = tracker.stats();
+  result.report.findings = collector.take_sorted();
+  result.report.show_values = request.show_values;
+  add_coverage_notes(tracker.coverage(), selected, result.report.notes);
+  return result;
+}
+
+}  // namespace pgsift::cli::analysis

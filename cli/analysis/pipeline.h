@@ -1,0 +1,37 @@
+// The analysis pipeline behind `pgsift analyze`: read_logs -> session tracker
+// -> rules -> FindingCollector -> Report. No rendering and no exit codes here,
+// so other commands (and later filters: config, suppressions, baselines) can
+// reuse it.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "analyzers/core/analyzer.h"
+#include "analyzers/session/session_tracker.h"
+#include "cli/input/log_source.h"
+#include "cli/report/report.h"
+
+namespace pgsift::cli::analysis {
+
+struct AnalysisRequest {
+  std::vector<std::string> paths;
+  input::InputOptions input;
+  std::vector<std::string> rules;    // --rules values (comma lists)
+  std::vector<std::string> options;  // --option RULE.KEY=VALUE values
+  bool show_values = false;
+};
+
+struct AnalysisResult {
+  /// "" on success; else a one-line error (bad option, unreadable input).
+  std::string error;
+  report::Report report;
+  session::TrackerStats stats;
+  std::vector<std::string> rules_run;
+};
+
+/// Runs the whole analysis. Input warnings go to `err` as they happen.
+AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err);
+
+}  // namespace pgsift::cli::analysis
