@@ -4,6 +4,7 @@
 
 #include "cli/analysis/finding_collector.h"
 #include "cli/analysis/rule_selection.h"
+#include "cli/gate/filters.h"
 
 namespace pgsift::cli::analysis {
 
@@ -52,8 +53,15 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
     result.report.rules.push_back(entry->info);
   }
 
+  // Inline `pgsift:ignore` comments are dropped from normalized SQL, so the
+  // raw text of each event is looked at as it streams by (gate).
+  core::SuppressionIndex suppressions;
   result.error = input::read_logs(
-      request.paths, request.input, [&tracker](const model::Event& event) { tracker.on_event(event); },
+      request.paths, request.input,
+      [&tracker, &suppressions](const model::Event& event) {
+        suppressions.observe(event);
+        tracker.on_event(event);
+      },
       result.report.inputs, err);
   if (!result.error.empty()) return result;
   tracker.finish();
@@ -62,6 +70,8 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   result.report.findings = collector.take_sorted();
   result.report.show_values = request.show_values;
   add_coverage_notes(tracker.coverage(), selected, result.report.notes);
+  gate::apply_inline_suppressions(suppressions, result.report);
+  for (const core::RuleEntry* entry : selected) result.report.rules.push_back(entry->info);
   return result;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cli/analysis/pipeline.h"
 #include "cli/command.h"
+#include "cli/gate/analyze_gate.h"
 #include "cli/report/reporters.h"
 
 namespace pgsift::cli {
@@ -23,6 +24,9 @@ struct AnalyzeOptions {
   std::vector<std::string> reports;
   std::string fail_on = "warning";
   std::string color = "auto";
+  // Gate (config file, baseline, budgets): cli/gate/analyze_gate.h.
+  gate::GateFlags gate_flags;
+  std::function<bool(const std::string&)> given;  // was this flag on the command line?
 };
 
 bool use_color(const std::string& mode, const std::ostream& out) {
@@ -32,15 +36,6 @@ bool use_color(const std::string& mode, const std::ostream& out) {
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color != nullptr && *no_color != '\0') return false;
   return &out == &std::cout && isatty(STDOUT_FILENO) == 1;
-}
-
-bool reaches(const std::vector<core::Finding>& findings, const std::string& fail_on) {
-  if (fail_on == "never") return false;
-  const core::Severity threshold = *core::severity_from_string(fail_on);
-  for (const core::Finding& finding : findings) {
-    if (finding.severity >= threshold) return true;
-  }
-  return false;
 }
 
 std::string plural(std::uint64_t n, const char* word) {
@@ -97,7 +92,15 @@ ExitCode write_reports(const AnalyzeOptions& options, report::Report& report, Co
   return ExitCode::ok;
 }
 
-ExitCode run_analyze(const AnalyzeOptions& options, CommandIo io) {
+ExitCode run_analyze(AnalyzeOptions& options, CommandIo io) {
+  // Gate: configuration fills in what the flags left unset.
+  gate::GatePlan plan;
+  if (const std::string error = gate::prepare_gate(options.gate_flags, options.given, options.request,
+                                                   options.fail_on, plan);
+      !error.empty()) {
+    print_error(io.err, error);
+    return ExitCode::cannot_run;
+  }
   analysis::AnalysisResult result = analysis::analyze_logs(options.request, io.err);
   if (!result.error.empty()) {
     print_error(io.err, result.error);
@@ -113,10 +116,22 @@ ExitCode run_analyze(const AnalyzeOptions& options, CommandIo io) {
       }
     }
   }
+  // Gate: severities, ignores, baseline before any report is written.
+  if (const std::string error = gate::filter_report(plan, result.report, io.err); !error.empty()) {
+    print_error(io.err, error);
+    return ExitCode::cannot_run;
+  }
   const ExitCode written = write_reports(options, result.report, io);
   if (written != ExitCode::ok) return written;
   print_summary(result, io.err);
-  return reaches(result.report.findings, options.fail_on) ? ExitCode::findings : ExitCode::ok;
+  // Gate: --write-baseline records and passes; otherwise --fail-on with budgets.
+  if (result.report.suppressed > 0 || result.report.baselined > 0) {
+    io.err << "pgsift: " << result.report.suppressed << " suppressed, " << result.report.baselined
+           << " baselined\n";
+  }
+  if (!plan.write_baseline.empty()) return ExitCode::ok;
+  const gate::GateResult decision = gate::evaluate_gate(result.report, plan.threshold, plan.budgets);
+  return decision.fail ? ExitCode::findings : ExitCode::ok;
 }
 
 std::string format_list() {
@@ -162,6 +177,8 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
                  "never (default: warning)")
       ->check(CLI::IsMember({"info", "warning", "error", "never"}))
       ->group("Output");
+  gate::bind_gate_flags(sub, options->gate_flags);
+  options->given = [&sub](const std::string& flag) { return sub.count(flag) > 0; };
   return [options, io]() { return run_analyze(*options, io); };
 }
 

@@ -1,15 +1,33 @@
 #include "cli/report/reporters.h"
 
+#include "cli/report/ci_reports.h"
+
 #include <cstdio>
 #include <ctime>
 
 namespace pgsift::cli::report {
+
+namespace {
+
+// The step summary is a side file; a failure to append to it is reported in
+// the annotation stream itself, where the workflow log shows it.
+void render_github(const Report& report, std::ostream& out) {
+  const std::string error = write_github(report, out);
+  if (!error.empty()) out << "::warning title=pgsift::" << github_escape_data(error) << '\n';
+}
+
+}  // namespace
 
 const std::vector<ReporterEntry>& reporter_table() {
   static const std::vector<ReporterEntry> table = {
       {"text", "compiler-style lines: file:line: severity: message [rule] (default)", &render_text},
       {"json", "one JSON document (schema_version 1, see pgsift(1))", &render_json},
       // Gate formats (sarif, junit, codeclimate, github, markdown):
+      {"sarif", "SARIF 2.1.0 for GitHub code scanning", &write_sarif},
+      {"junit", "JUnit XML: one test case per finding (GitLab, Jenkins)", &write_junit},
+      {"codeclimate", "GitLab Code Quality JSON", &write_codeclimate},
+      {"github", "GitHub Actions annotations, plus a summary appended to $GITHUB_STEP_SUMMARY", &render_github},
+      {"markdown", "Markdown summary: counts per rule, then each finding", &write_markdown},
   };
   return table;
 }
