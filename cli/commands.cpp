@@ -7,6 +7,8 @@ namespace pgsift::cli {
 // Log analysis commands:
 
 // Live commands:
+CommandSpec watch_command();
+CommandSpec statements_command();
 
 // Configuration and documentation commands:
 
@@ -15,6 +17,8 @@ std::vector<CommandSpec> command_table() {
   // Log analysis:
 
   // Live:
+  table.push_back(watch_command());
+  table.push_back(statements_command());
 
   // Configuration and documentation:
 
