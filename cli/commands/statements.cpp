@@ -83,6 +83,12 @@ ExitCode run_statements(const StatementsOptions& options, CommandIo io) {
     print_error(io.err, "--interval must be more than 0");
     return ExitCode::cannot_run;
   }
+  std::vector<report::ReportTarget> targets;
+  if (std::string error = live::resolve_reports(options.report, targets); !error.empty()) {
+    print_error(io.err, error);
+    return ExitCode::cannot_run;
+  }
+
   live::StopSignal stop_signal;
   live::Reconnector connection(options.conninfo, live::SessionSettings{}, io.err);
   if (std::string error = connection.connect(); !error.empty()) {
@@ -105,7 +111,7 @@ ExitCode run_statements(const StatementsOptions& options, CommandIo io) {
   }
   for (const auto& note : notes) print_warning(io.err, note);
 
-  std::ostream& lines = live::report_owns_stdout(options.report) ? io.err : io.out;
+  std::ostream& lines = live::report_owns_stdout(targets) ? io.err : io.out;
   std::vector<core::Finding> findings;
   std::optional<live::StatementsSnapshot> previous;
   int taken = 0;
@@ -143,20 +149,20 @@ ExitCode run_statements(const StatementsOptions& options, CommandIo io) {
     if (!live::StopSignal::sleep_for(interval)) break;
   }
 
-  report::Report report;
+  report::Report final_report;
   input::InputSummary live_input;
   live_input.path = "postgresql://" + server;
   live_input.format = "pg_stat_statements";
   live_input.records = static_cast<std::uint64_t>(taken);
-  report.inputs.push_back(live_input);
-  report.findings = std::move(findings);
-  report.notes.push_back("pg_stat_statements " + reader->version() + ": " + std::to_string(taken) +
+  final_report.inputs.push_back(live_input);
+  final_report.findings = std::move(findings);
+  final_report.notes.push_back("pg_stat_statements " + reader->version() + ": " + std::to_string(taken) +
                          " snapshots, " + std::to_string(intervals) + " intervals of " +
                          options.interval);
   if (taken < 2)
-    report.notes.push_back("fewer than two snapshots: no deltas (use --count 2 or more)");
-  for (auto& note : notes) report.notes.push_back(std::move(note));
-  return live::write_live_report(std::move(report), options.report, io);
+    final_report.notes.push_back("fewer than two snapshots: no deltas (use --count 2 or more)");
+  for (auto& note : notes) final_report.notes.push_back(std::move(note));
+  return live::write_live_report(std::move(final_report), options.report, targets, io);
 }
 
 }  // namespace

@@ -125,6 +125,13 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
     return ExitCode::cannot_run;
   }
 
+  std::vector<report::ReportTarget> targets;
+  if (std::string error = live::resolve_reports(options.report, targets); !error.empty()) {
+    print_error(io.err, error);
+    return ExitCode::cannot_run;
+  }
+  const bool machine_stdout = live::report_owns_stdout(targets);
+
   live::StopSignal stop_signal;
   live::Reconnector connection(options.conninfo, live::SessionSettings{}, io.err);
   if (std::string error = connection.connect(); !error.empty()) {
@@ -136,9 +143,9 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
   for (const auto& note : privilege_notes) print_warning(io.err, note);
 
 
-  const bool tty = !options.plain && &io.out == &std::cout && ::isatty(STDOUT_FILENO) != 0 &&
-                   !live::report_owns_stdout(options.report);
-  std::ostream& lines = live::report_owns_stdout(options.report) ? io.err : io.out;
+  const bool tty = !options.plain && !machine_stdout && &io.out == &std::cout &&
+                   ::isatty(STDOUT_FILENO) != 0;
+  std::ostream& lines = machine_stdout ? io.err : io.out;
   live::WatchTracker tracker(thresholds);
   std::deque<std::string> recent;
   const auto emit = [&](const std::vector<std::string>& new_lines) {
@@ -204,18 +211,18 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
   std::vector<std::string> final_lines;
   for (const auto& update : tracker.finish(last_server_time))
     final_lines.push_back(update_line(update));
-  report::Report report;
+  report::Report final_report;
   input::InputSummary live_input;
   live_input.path = "postgresql://" + server;
   live_input.format = "pg_stat_activity";
   live_input.records = samples;
-  report.inputs.push_back(live_input);
-  report.findings = tracker.findings();
+  final_report.inputs.push_back(live_input);
+  final_report.findings = tracker.findings();
   emit(final_lines);
-  report.notes.push_back("live watch: " + std::to_string(samples) + " samples every " +
+  final_report.notes.push_back("live watch: " + std::to_string(samples) + " samples every " +
                          options.interval + "; durations are lower bounds");
-  for (const auto& note : privilege_notes) report.notes.push_back(note);
-  return live::write_live_report(std::move(report), options.report, io);
+  for (const auto& note : privilege_notes) final_report.notes.push_back(note);
+  return live::write_live_report(std::move(final_report), options.report, targets, io);
 }
 
 }  // namespace

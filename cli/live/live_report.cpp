@@ -1,17 +1,19 @@
 #include "cli/live/live_report.h"
 
-#include <algorithm>
-#include <fstream>
-#include <map>
+#include <unistd.h>
 
-#include "cli/report/registry.h"
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
 
 namespace pgsift::cli::live {
 
 namespace {
 
-// Equal ids are one finding seen several times: keep the latest details,
-// count occurrences, widen first/last seen.
+// Equal ids are one problem seen several times: keep the latest details,
+// count occurrences, widen first/last seen, keep the worst severity.
 std::vector<core::Finding> aggregate(std::vector<core::Finding> findings) {
   std::vector<core::Finding> out;
   std::map<std::string, std::size_t> index;
@@ -25,8 +27,7 @@ std::vector<core::Finding> aggregate(std::vector<core::Finding> findings) {
     const std::uint64_t occurrences = kept.occurrences + f.occurrences;
     const model::Timestamp first = std::min(kept.first_seen, f.first_seen);
     const model::Timestamp last = std::max(kept.last_seen, f.last_seen);
-    if (f.severity > kept.severity) kept.severity = f.severity;
-    const core::Severity severity = kept.severity;
+    const core::Severity severity = std::max(kept.severity, f.severity);
     kept = std::move(f);
     kept.occurrences = occurrences;
     kept.first_seen = first;
@@ -41,47 +42,81 @@ std::vector<core::Finding> aggregate(std::vector<core::Finding> findings) {
   return out;
 }
 
+bool use_color(const std::string& mode, const std::ostream& out) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return &out == &std::cout && ::isatty(STDOUT_FILENO) == 1;
+}
+
 }  // namespace
 
 void add_report_options(CLI::App& sub, ReportOptions& options) {
-  sub.add_option("--format", options.format, "report format (text, json, ...; default text)")
-      ->check(CLI::IsMember(report::reporter_names()));
-  sub.add_option("-o,--output", options.output, "write the report to this file");
+  std::string names;
+  for (const report::ReporterEntry& entry : report::reporter_table())
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  sub.add_option("--report", options.reports,
+                 "Report FORMAT[:PATH] written on exit, repeatable; formats: " + names +
+                     " (default: text)")
+      ->group("Output");
   sub.add_option("--fail-on", options.fail_on,
-                 "exit 1 when findings at or above this severity (info, warning, error)")
-      ->check(CLI::IsMember({"info", "warning", "error"}));
-  sub.add_flag("--exit-zero", options.exit_zero, "exit 0 even with findings");
-  sub.add_flag("--show-values", options.show_values, "show literal and parameter values");
+                 "Exit 1 when a finding at or above this severity exists: info, warning, error, "
+                 "never (default: warning)")
+      ->check(CLI::IsMember({"info", "warning", "error", "never"}))
+      ->group("Output");
+  sub.add_flag("--show-values", options.show_values,
+               "Show literal and parameter values (redacted by default)")
+      ->group("Output");
+  sub.add_option("--color", options.color, "Colour: auto (a TTY without NO_COLOR), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->group("Output");
 }
 
-bool report_owns_stdout(const ReportOptions& options) {
-  return options.format != "text" && (options.output.empty() || options.output == "-");
+std::string resolve_reports(const ReportOptions& options,
+                            std::vector<report::ReportTarget>& targets) {
+  std::vector<std::string> values = options.reports;
+  if (values.empty()) values.push_back("text");
+  targets.clear();
+  for (const std::string& value : values) {
+    report::ReportTarget target;
+    if (std::string error = report::parse_report_target(value, target); !error.empty()) return error;
+    targets.push_back(target);
+  }
+  return "";
 }
 
-ExitCode write_live_report(report::Report report, const ReportOptions& options, CommandIo io) {
+bool report_owns_stdout(const std::vector<report::ReportTarget>& targets) {
+  return std::any_of(targets.begin(), targets.end(), [](const report::ReportTarget& t) {
+    return t.path.empty() && t.reporter->name != "text";
+  });
+}
+
+ExitCode write_live_report(report::Report report, const ReportOptions& options,
+                           const std::vector<report::ReportTarget>& targets, CommandIo io) {
   report.findings = aggregate(std::move(report.findings));
   report.show_values = options.show_values;
-  const report::Reporter* reporter = report::find_reporter(options.format);
-  if (reporter == nullptr) {
-    print_error(io.err, "unknown report format '" + options.format + "'");
-    return ExitCode::cannot_run;
-  }
-  if (options.output.empty() || options.output == "-") {
-    (*reporter)(report, io.out);
-    io.out.flush();
-  } else {
-    std::ofstream file(options.output);
-    if (file) (*reporter)(report, file);
-    if (!file) {
-      print_error(io.err, "cannot write " + options.output);
+  for (const report::ReportTarget& target : targets) {
+    if (target.path.empty()) {
+      report.color = target.reporter->name == "text" && use_color(options.color, io.out);
+      target.reporter->render(report, io.out);
+      io.out.flush();
+      continue;
+    }
+    std::ofstream file(target.path, std::ios::binary | std::ios::trunc);
+    report.color = false;
+    if (file) target.reporter->render(report, file);
+    if (!file || !file.flush()) {
+      print_error(io.err, "cannot write '" + target.path + "'");
       return ExitCode::cannot_run;
     }
   }
+  if (options.fail_on == "never") return ExitCode::ok;
   const core::Severity threshold =
       core::severity_from_string(options.fail_on).value_or(core::Severity::warning);
   const bool failing = std::any_of(report.findings.begin(), report.findings.end(),
                                    [&](const core::Finding& f) { return f.severity >= threshold; });
-  return failing && !options.exit_zero ? ExitCode::findings : ExitCode::ok;
+  return failing ? ExitCode::findings : ExitCode::ok;
 }
 
 }  // namespace pgsift::cli::live

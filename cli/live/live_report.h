@@ -1,5 +1,6 @@
 // The end of a live run: the findings gathered, rendered with the same
-// reporters and exit-code rule as `pgsift analyze`.
+// reporters (--report FORMAT[:PATH]), --fail-on rule and exit codes as
+// `pgsift analyze`.
 #pragma once
 
 #include <string>
@@ -7,28 +8,33 @@
 
 #include "cli/command.h"
 #include "cli/report/report.h"
+#include "cli/report/reporters.h"
 
 namespace pgsift::cli::live {
 
 /// Report options the live commands share with analyze.
 struct ReportOptions {
-  std::string format = "text";   // a reporter name: text, json, ...
-  std::string output;            // file; "" or "-" = stdout
-  std::string fail_on = "warning";
-  bool exit_zero = false;
+  std::vector<std::string> reports;  // FORMAT[:PATH]; none = text to stdout
+  std::string fail_on = "warning";   // info, warning, error, never
+  std::string color = "auto";
   bool show_values = false;
 };
 
-/// Binds --format, -o/--output, --fail-on, --exit-zero, --show-values.
+/// Binds --report, --fail-on, --show-values and --color as analyze does.
 void add_report_options(CLI::App& sub, ReportOptions& options);
 
-/// Sorts, aggregates equal ids, renders and returns the exit code:
-/// findings at or above --fail-on -> 1 (unless --exit-zero), else 0;
-/// an unwritable output file -> 2.
-ExitCode write_live_report(report::Report report, const ReportOptions& options, CommandIo io);
+/// Parses the --report values; "" or a one-line error. Call before
+/// connecting, so a typo fails fast.
+std::string resolve_reports(const ReportOptions& options,
+                            std::vector<report::ReportTarget>& targets);
 
-/// True when findings go to stdout in a machine format, so live progress
-/// lines must go to stderr instead.
-bool report_owns_stdout(const ReportOptions& options);
+/// True when a machine format goes to stdout, so live progress lines must go
+/// to stderr instead.
+bool report_owns_stdout(const std::vector<report::ReportTarget>& targets);
+
+/// Aggregates equal ids, sorts, renders every target and returns the exit
+/// code: 1 when a finding reaches --fail-on, 2 when a file cannot be written.
+ExitCode write_live_report(report::Report report, const ReportOptions& options,
+                           const std::vector<report::ReportTarget>& targets, CommandIo io);
 
 }  // namespace pgsift::cli::live
