@@ -5,6 +5,7 @@
 namespace pgsift::cli {
 
 // Log analysis commands:
+CommandSpec events_command();
 
 // Live commands:
 CommandSpec watch_command();
@@ -15,6 +16,7 @@ CommandSpec statements_command();
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
   // Log analysis:
+  table.push_back(events_command());
 
   // Live:
   table.push_back(watch_command());

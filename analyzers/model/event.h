@@ -21,6 +21,9 @@ struct StatementEvent {
   std::string sql;
   /// Server time in milliseconds; negative when the log gave no duration.
   double duration_ms = -1;
+  /// When the statement started: the log time minus the duration (the log
+  /// time itself when no duration was logged, e.g. log_statement alone).
+  Timestamp start = kNoTime;
   Protocol protocol = Protocol::simple;
   /// `execute fetch from`: continues a portal opened by an earlier execution.
   bool continues_portal = false;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyzers/model/event.h"
@@ -50,5 +51,14 @@ using EventHandler = std::function<void(const model::Event& event)>;
 std::string read_logs(const std::vector<std::string>& paths, const InputOptions& options,
                       const EventHandler& on_event, std::vector<InputSummary>& summaries,
                       std::ostream& err);
+
+}  // namespace pgsift::cli::input
+
+namespace pgsift::cli::input {
+
+/// Reads one in-memory log (tests, fuzzers) like read_logs() reads a file.
+std::string read_log_buffer(std::string_view data, const InputOptions& options,
+                            const EventHandler& on_event, InputSummary& summary,
+                            std::ostream& err);
 
 }  // namespace pgsift::cli::input

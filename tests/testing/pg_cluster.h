@@ -36,10 +36,12 @@
 
 namespace pgsift::testing {
 
-/// The prefix tests get unless they choose one: timestamp, pid, session id
-/// (%c), virtual transaction id (%v), transaction id (%x), SQLSTATE (%e),
-/// application, user@database. Verified in reference/races_locks.md 3.1.
-inline constexpr const char* kDefaultLogLinePrefix = "%m [%p] %c %v %x %e %a %u@%d ";
+/// The prefix tests get unless they choose one: pgsift's recommended prefix
+/// (reference/logs.md 1.1, first in the reader's detection list): timestamp,
+/// pid, then for session processes only (%q) session id, session line,
+/// virtual transaction id, transaction id, user@database/application, client
+/// address and query id.
+inline constexpr const char* kDefaultLogLinePrefix = "%m [%p] %q%c %l %v %x %u@%d/%a %r %Q ";
 /// Debian's packaged default, for tests of the most common real-world prefix.
 inline constexpr const char* kDebianLogLinePrefix = "%m [%p] %q%u@%d ";
 

@@ -57,9 +57,10 @@ TEST_CASE("pg harness: statements in both protocols reach stderr, csvlog and jso
   CHECK(contains(stderr_log, "execute <unnamed>: SELECT $1::text || '!' AS label"));
   CHECK(contains(stderr_log, "parameters: $1 = 'extended-value'"));
   CHECK(contains(stderr_log, "execute by_id: SELECT $1::int + 1 AS next"));
-  // The default prefix carries the backend pid and user@database.
+  // The default prefix carries the backend pid, user@database/application
+  // and the client address.
   CHECK(contains(stderr_log, "[" + pid + "] "));
-  CHECK(contains(stderr_log, "postgres@postgres LOG:  duration: "));
+  CHECK(contains(stderr_log, " postgres@postgres/[unknown] 127.0.0.1("));
 
   const std::string csvlog = pg.read_log(LogKind::csvlog);
   CHECK(contains(csvlog, "statement: SELECT 'simple-protocol-marker' AS label"));
@@ -169,7 +170,7 @@ TEST_CASE("pg harness: pgbench runs in the background in the extended protocol",
   pg.sync_logs();
   const std::string log = pg.read_log(LogKind::stderr_log, before);
   CHECK(contains(log, "execute <unnamed>: SELECT abalance FROM pgbench_accounts WHERE aid = $1"));
-  CHECK(contains(log, "pgbench postgres@postgres"));
+  CHECK(contains(log, " postgres@postgres/pgbench 127.0.0.1("));
 }
 
 TEST_CASE("pg harness: the destructor stops the server and deletes the cluster", "[pg]") {

@@ -1,0 +1,79 @@
+// Classifies assembled log records (model::LogRecord, from any reader or live
+// source) into typed events (model::Event). Pure: no I/O. Message texts are
+// PostgreSQL 13-18's (reference/logs.md §2).
+//
+// Statement executions are counted once whatever the logging settings:
+//  - log_min_duration_statement: "duration: N ms  statement: ..." is one
+//    execution; for the extended protocol the parse and bind lines are held
+//    and merged into the "execute" line (its duration, the bind's parameters
+//    if the execute line has none);
+//  - log_statement: "statement: ..." / "execute S: ..." lines are held until
+//    the same process's bare "duration: N ms" (log_duration, or
+//    log_min_duration_statement when the text was already logged), its next
+//    statement, an error, its disconnection or the end of input;
+//  - bare durations with nothing held (parse/bind under log_duration) are
+//    not executions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+
+#include "analyzers/model/event.h"
+#include "analyzers/model/log_record.h"
+
+namespace pgsift::model {
+
+using EventSink = std::function<void(const Event& event)>;
+
+class Classifier {
+ public:
+  struct Counters {
+    std::uint64_t statements = 0;           // StatementEvents emitted
+    std::uint64_t unpaired_durations = 0;   // bare durations with no held statement
+    std::uint64_t dropped_parse_bind = 0;   // parse/bind lines never followed by execute
+  };
+
+  /// At most this many processes keep held state; beyond it the oldest
+  /// state is flushed (memory grows with open sessions, never log size).
+  static constexpr std::size_t kMaxProcesses = 1 << 16;
+
+  /// Classifies one record; may emit zero, one or two events (a held
+  /// statement is flushed before an error of the same process).
+  void add(const LogRecord& record, const EventSink& sink);
+  /// Emits everything still held (end of input).
+  void finish(const EventSink& sink);
+
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Held {
+    bool has_statement = false;
+    Event statement;           // a log_statement line waiting for its duration
+    bool has_bind = false;
+    std::string bind_name;     // statement name of the held bind
+    std::vector<std::optional<std::string>> bind_parameters;
+    bool has_parse = false;
+    std::uint64_t order = 0;   // for eviction
+  };
+
+  Held& held_for(std::int32_t pid);
+  void flush_statement(Held& held, const EventSink& sink);
+  void emit_statement(Event& event, const EventSink& sink);
+  void classify_log(const LogRecord& record, const EventSink& sink);
+  void classify_error(const LogRecord& record, const EventSink& sink);
+
+  std::unordered_map<std::int32_t, Held> held_;
+  std::uint64_t order_ = 0;
+  Counters counters_;
+};
+
+/// Parses "parameters: $1 = '32', $2 = NULL" (also "Parameters:", PG17+).
+/// Returns false when `detail` holds no parameter list.
+bool parse_parameters(std::string_view detail, std::vector<std::optional<std::string>>& out);
+
+/// Known SQLSTATE of an error message when the log format did not carry one.
+std::string_view sqlstate_from_message(std::string_view message);
+
+}  // namespace pgsift::model

@@ -1,0 +1,78 @@
+// Compiles a log_line_prefix (postgresql.conf) into a matcher for stderr and
+// syslog lines, and lists the prefixes tried when none is given. Supports every
+// escape of PostgreSQL 13-18 (see reference/logs.md §1.1): %a %u %d %r %h %L %b
+// %p %P %t %m %n %i %e %c %l %s %v %x %q %Q %%, with padding (%-10u). Names may
+// contain any character (the matcher backtracks over the following literal),
+// and nothing needs to separate the prefix from the severity (RDS).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzers/model/log_record.h"
+
+namespace pgsift::cli::input {
+
+/// What a matched prefix said. Views point into the matched line.
+struct PrefixFields {
+  model::Timestamp time = model::kNoTime;
+  bool zone_known = true;
+  std::int32_t pid = 0;
+  std::uint64_t session_line = 0;
+  std::uint64_t xid = 0;
+  std::string_view session_id, user, database, application, client, virtual_xid,
+      backend_type, sqlstate, query_id, ps_display;
+};
+
+/// The severity or tag word that follows the prefix.
+struct LineTag {
+  model::LogLevel level = model::LogLevel::unknown;
+  bool localized = false;   // a non-English severity word ("FEHLER", "ERREUR")
+  std::size_t text_start = 0;  // offset of the message text in the line
+};
+
+/// The level of a severity word ("LOG", "ERROR", "DETAIL"); unknown otherwise,
+/// with `localized` set for a known translation ("FEHLER").
+model::LogLevel level_from_word(std::string_view word, bool& localized);
+
+/// Parses "LOG:  " / "DETAIL:  " ... at `pos`; false if no severity word is there.
+bool parse_line_tag(std::string_view line, std::size_t pos, LineTag& tag);
+
+class LogLinePrefix {
+ public:
+  /// Compiles `prefix`; an unknown escape prints nothing in PostgreSQL and is
+  /// ignored here too.
+  explicit LogLinePrefix(std::string_view prefix);
+
+  const std::string& text() const { return text_; }
+  bool has_time() const { return has_time_; }
+  bool has_pid() const { return has_pid_; }
+
+  /// Matches the prefix at the start of `line` and the severity word after it.
+  bool match(std::string_view line, PrefixFields& fields, LineTag& tag) const;
+
+ private:
+  struct Token {
+    char escape = 0;  // 0 = literal
+    int padding = 0;
+    std::string literal;
+  };
+  bool match_from(std::string_view line, std::size_t token, std::size_t pos,
+                  PrefixFields& fields, LineTag& tag, int& budget) const;
+  bool match_escape(const Token& t, std::string_view line, std::size_t token, std::size_t pos,
+                    PrefixFields& fields, LineTag& tag, int& budget) const;
+
+  std::string text_;
+  std::vector<Token> tokens_;
+  bool has_time_ = false;
+  bool has_pid_ = false;
+};
+
+/// Prefixes tried, most specific first, when none is given (stderr format).
+const std::vector<std::string>& known_stderr_prefixes();
+/// Prefixes tried inside syslog lines (time and pid come from syslog).
+const std::vector<std::string>& known_syslog_prefixes();
+
+}  // namespace pgsift::cli::input
