@@ -39,6 +39,8 @@ struct Value {
   int slot = -1;    // literal: index into Parsed::literals
   int param = 0;    // parameter: n of $n
   std::string column;  // column: referenced column name (lowercase)
+  std::string qualifier;  // column: table/alias qualifier as written ("excluded", "u"), else empty
+  bool negative = false;  // literal: the parser folded a minus sign that is not part of the literal text
 };
 
 /// One equality conjunct on a table's column: col = v, col IN (v...),
@@ -87,6 +89,7 @@ struct InsertInfo {
   bool where_not_exists = false;          // INSERT ... SELECT ... WHERE NOT EXISTS (...)
   bool on_conflict = false;
   std::vector<std::string> conflict_target;
+  std::string conflict_constraint;        // ON CONFLICT ON CONSTRAINT name
   enum class ConflictAction : std::uint8_t { none, nothing, update } conflict_action = ConflictAction::none;
 };
 
@@ -114,6 +117,13 @@ struct Statement {
   std::vector<AdvisoryLock> advisory_locks;
   std::string lock_table_mode;       // LOCK TABLE ... IN <mode> MODE ("ACCESS EXCLUSIVE" default)
   std::string savepoint_name;
+  std::string transaction_gid;       // PREPARE TRANSACTION / COMMIT PREPARED / ROLLBACK PREPARED 'gid'
+  /// SET/RESET: the setting name as the parser gives it ("lock_timeout",
+  /// "transaction", "session characteristics", "all" for RESET ALL), its
+  /// first value, and whether it was SET LOCAL.
+  std::string setting;
+  Value setting_value;
+  bool setting_local = false;
   /// sqlcommenter / Marginalia tags from comments, URL-decoded.
   std::map<std::string, std::string> tags;
   /// Stable across runs and releases; see man/pgsift.1 "FINGERPRINTS".

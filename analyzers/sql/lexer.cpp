@@ -1,0 +1,420 @@
+// The hand-written lexer of lexer.h. It follows PostgreSQL's scan.l closely
+// enough that every A_Const location reported by the real parser lands on the
+// first byte of a literal token found here (the tests check this on the
+// regression corpus); where it cannot (a unary minus the parser folded after a
+// keyword), the SQL model falls back to the next literal.
+#include "analyzers/sql/lexer.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace pgsift::sql::lex {
+namespace {
+
+bool ident_start(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+bool ident_cont(unsigned char c) {
+  return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool op_char(unsigned char c) { return std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr && c != 0; }
+bool op_special(unsigned char c) { return std::strchr("~!@#^&|`?%", c) != nullptr && c != 0; }
+char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
+}
+
+// Scans a '...' body starting at the opening quote; returns one past the
+// closing quote (or the end). `backslash` enables E'' escapes.
+std::size_t scan_quoted(std::string_view s, std::size_t i, bool backslash) {
+  ++i;  // opening quote
+  while (i < s.size()) {
+    char c = s[i];
+    if (backslash && c == '\\') {
+      i += 2;
+      continue;
+    }
+    if (c == '\'') {
+      if (i + 1 < s.size() && s[i + 1] == '\'') {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    }
+    ++i;
+  }
+  return s.size();
+}
+
+std::size_t scan_quoted_ident(std::string_view s, std::size_t i) {
+  ++i;
+  while (i < s.size()) {
+    if (s[i] == '"') {
+      if (i + 1 < s.size() && s[i + 1] == '"') {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    }
+    ++i;
+  }
+  return s.size();
+}
+
+// At s[i] == '$': length of a dollar-quote delimiter ($$ or $tag$), 0 if none.
+std::size_t dollar_delimiter(std::string_view s, std::size_t i) {
+  std::size_t j = i + 1;
+  if (j < s.size() && s[j] == '$') return 2;
+  if (j >= s.size() || !ident_start(static_cast<unsigned char>(s[j]))) return 0;
+  while (j < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[j]);
+    if (c == '$') return j - i + 1;
+    if (!(ident_start(c) || is_digit(c))) return 0;
+    ++j;
+  }
+  return 0;
+}
+
+std::size_t scan_number(std::string_view s, std::size_t i) {
+  while (i < s.size() && is_digit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i < s.size() && s[i] == '.' && !(i + 1 < s.size() && s[i + 1] == '.')) {
+    ++i;
+    while (i < s.size() && is_digit(static_cast<unsigned char>(s[i]))) ++i;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    std::size_t j = i + 1;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+    if (j < s.size() && is_digit(static_cast<unsigned char>(s[j]))) {
+      i = j;
+      while (i < s.size() && is_digit(static_cast<unsigned char>(s[i]))) ++i;
+    }
+  }
+  return i;
+}
+
+bool number_starts(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return false;
+  if (is_digit(static_cast<unsigned char>(s[i]))) return true;
+  return s[i] == '.' && i + 1 < s.size() && is_digit(static_cast<unsigned char>(s[i + 1]));
+}
+
+// Whether a '-' right before a number is a sign (folded into the literal),
+// judging by the previous token as PostgreSQL's grammar would.
+bool minus_is_sign(const std::vector<Token>& tokens, std::string_view s) {
+  if (tokens.empty()) return true;
+  const Token& prev = tokens.back();
+  if (prev.kind == TokKind::op) return true;
+  if (prev.kind != TokKind::punct) return false;
+  char c = s[prev.begin];
+  return c == '(' || c == ',' || c == '[' || c == ';';
+}
+
+}  // namespace
+
+std::string lower(std::string_view word) {
+  std::string out(word);
+  for (char& c : out) c = fold(c);
+  return out;
+}
+
+void lex(std::string_view s, Lexed& out) {
+  out.clear();
+  thread_local std::string key;
+  key.clear();
+  bool space = false;
+  bool at_statement_start = true;
+  bool in_set_statement = false;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+
+  auto push = [&](std::size_t b, std::size_t e, TokKind kind) {
+    Token t;
+    t.begin = static_cast<std::uint32_t>(b);
+    t.end = static_cast<std::uint32_t>(e);
+    t.kind = kind;
+    t.space_before = space;
+    space = false;
+    out.tokens.push_back(t);
+    std::string_view text = s.substr(b, e - b);
+    if (at_statement_start) {
+      // Statements whose shape depends on a literal's value keep the value
+      // in the key: SET (isolation levels), and PREPARE TRANSACTION /
+      // COMMIT PREPARED / ROLLBACK PREPARED (the gid).
+      in_set_statement = kind == TokKind::word && (iequals(text, "set") || iequals(text, "prepare") ||
+                                                   iequals(text, "commit") || iequals(text, "rollback"));
+      at_statement_start = false;
+    }
+    key.push_back(static_cast<char>(1 + static_cast<int>(kind)));
+    switch (kind) {
+      case TokKind::word:
+        for (char c : text) key.push_back(fold(c));
+        break;
+      case TokKind::string:
+      case TokKind::number:
+      case TokKind::boolean:
+        if (in_set_statement) key.append(text);
+        break;
+      default:
+        key.append(text);
+    }
+    if (kind == TokKind::punct && text == ";") at_statement_start = true;
+  };
+
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (is_space(c)) {
+      space = true;
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 1 < n && s[i + 1] == '-') {
+      std::size_t e = s.find('\n', i);
+      e = e == std::string_view::npos ? n : e;
+      out.comments.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e), false});
+      i = e;
+      space = true;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      int depth = 1;
+      std::size_t j = i + 2;
+      while (j < n && depth > 0) {
+        if (s[j] == '/' && j + 1 < n && s[j + 1] == '*') {
+          ++depth;
+          j += 2;
+        } else if (s[j] == '*' && j + 1 < n && s[j + 1] == '/') {
+          --depth;
+          j += 2;
+        } else {
+          ++j;
+        }
+      }
+      out.comments.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j), true});
+      i = j;
+      space = true;
+      continue;
+    }
+    if (ident_start(c)) {
+      // String prefixes: E'..', N'..', B'..', X'..', U&'..', U&"..".
+      if (i + 1 < n && s[i + 1] == '\'' && std::strchr("eEnNbBxX", c) != nullptr) {
+        bool esc = c == 'e' || c == 'E';
+        std::size_t e = scan_quoted(s, i + 1, esc);
+        push(i, e, TokKind::string);
+        i = e;
+        continue;
+      }
+      if ((c == 'u' || c == 'U') && i + 2 < n && s[i + 1] == '&' && (s[i + 2] == '\'' || s[i + 2] == '"')) {
+        bool str = s[i + 2] == '\'';
+        std::size_t e = str ? scan_quoted(s, i + 2, false) : scan_quoted_ident(s, i + 2);
+        push(i, e, str ? TokKind::string : TokKind::quoted_ident);
+        i = e;
+        continue;
+      }
+      std::size_t e = i + 1;
+      while (e < n && ident_cont(static_cast<unsigned char>(s[e]))) ++e;
+      std::string_view w = s.substr(i, e - i);
+      bool boolean = iequals(w, "true") || iequals(w, "false");
+      push(i, e, boolean ? TokKind::boolean : TokKind::word);
+      i = e;
+      continue;
+    }
+    if (number_starts(s, i)) {
+      std::size_t e = scan_number(s, i);
+      push(i, e, TokKind::number);
+      i = e;
+      continue;
+    }
+    if (c == '\'') {
+      std::size_t e = scan_quoted(s, i, false);
+      push(i, e, TokKind::string);
+      i = e;
+      continue;
+    }
+    if (c == '"') {
+      std::size_t e = scan_quoted_ident(s, i);
+      push(i, e, TokKind::quoted_ident);
+      i = e;
+      continue;
+    }
+    if (c == '$') {
+      if (i + 1 < n && is_digit(static_cast<unsigned char>(s[i + 1]))) {
+        std::size_t e = i + 1;
+        while (e < n && is_digit(static_cast<unsigned char>(s[e]))) ++e;
+        push(i, e, TokKind::param);
+        i = e;
+        continue;
+      }
+      std::size_t d = dollar_delimiter(s, i);
+      if (d > 0) {
+        std::string_view delim = s.substr(i, d);
+        std::size_t close = s.find(delim, i + d);
+        std::size_t e = close == std::string_view::npos ? n : close + d;
+        push(i, e, TokKind::string);
+        i = e;
+        continue;
+      }
+      push(i, i + 1, TokKind::punct);
+      ++i;
+      continue;
+    }
+    if (c == ':') {
+      std::size_t e = (i + 1 < n && (s[i + 1] == ':' || s[i + 1] == '=')) ? i + 2 : i + 1;
+      push(i, e, e == i + 2 ? TokKind::op : TokKind::punct);
+      i = e;
+      continue;
+    }
+    if (op_char(c)) {
+      std::size_t e = i;
+      bool special = false;
+      while (e < n && op_char(static_cast<unsigned char>(s[e]))) {
+        if (e > i && e + 1 < n && ((s[e] == '-' && s[e + 1] == '-') || (s[e] == '/' && s[e + 1] == '*')))
+          break;  // a comment starts inside the run
+        special = special || op_special(static_cast<unsigned char>(s[e]));
+        ++e;
+      }
+      if (e == i) e = i + 1;
+      if (!special)
+        while (e - i > 1 && (s[e - 1] == '+' || s[e - 1] == '-')) --e;
+      if (e - i == 1 && c == '-' && number_starts(s, i + 1) && minus_is_sign(out.tokens, s)) {
+        std::size_t ne = scan_number(s, i + 1);
+        push(i, ne, TokKind::number);
+        i = ne;
+        continue;
+      }
+      push(i, e, TokKind::op);
+      i = e;
+      continue;
+    }
+    push(i, i + 1, TokKind::punct);
+    ++i;
+  }
+  XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
+  out.key_low = h.low64;
+  out.key_high = h.high64;
+}
+
+namespace {
+
+void append_utf8(std::string& out, unsigned long cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x110000) {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Body of an E'' string with backslash escapes processed.
+std::string unescape_e(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '\'' && i + 1 < body.size() && body[i + 1] == '\'') {
+      out.push_back('\'');
+      ++i;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= body.size()) {
+      out.push_back(c);
+      continue;
+    }
+    char e = body[++i];
+    switch (e) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'x': {
+        int v = 0, k = 0;
+        while (k < 2 && i + 1 < body.size() && hex_value(body[i + 1]) >= 0) v = v * 16 + hex_value(body[++i]), ++k;
+        if (k == 0) out.push_back('x'); else out.push_back(static_cast<char>(v));
+        break;
+      }
+      case 'u':
+      case 'U': {
+        int want = e == 'u' ? 4 : 8, k = 0;
+        unsigned long v = 0;
+        while (k < want && i + 1 < body.size() && hex_value(body[i + 1]) >= 0) v = v * 16 + static_cast<unsigned long>(hex_value(body[++i])), ++k;
+        append_utf8(out, v);
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          int v = e - '0', k = 1;
+          while (k < 3 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7') v = v * 8 + (body[++i] - '0'), ++k;
+          out.push_back(static_cast<char>(v));
+        } else {
+          out.push_back(e);
+        }
+    }
+  }
+  return out;
+}
+
+// Body of a standard '' string: '' becomes '.
+std::string unescape_standard(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    out.push_back(body[i]);
+    if (body[i] == '\'' && i + 1 < body.size() && body[i + 1] == '\'') ++i;
+  }
+  return out;
+}
+
+// The part between the quotes of s[start..] ('...' possibly unterminated).
+std::string_view quoted_body(std::string_view tok, std::size_t quote) {
+  std::string_view body = tok.substr(quote + 1);
+  if (!body.empty() && body.back() == '\'' && tok.size() >= quote + 2) body.remove_suffix(1);
+  return body;
+}
+
+}  // namespace
+
+std::string literal_value(std::string_view text, const Token& token) {
+  std::string_view tok = text.substr(token.begin, token.end - token.begin);
+  if (token.kind == TokKind::boolean) return lower(tok);
+  if (token.kind != TokKind::string) return std::string(tok);
+  if (tok.empty()) return {};
+  char c = tok[0];
+  if (c == '\'') return unescape_standard(quoted_body(tok, 0));
+  if (c == '$') {
+    std::size_t d = dollar_delimiter(tok, 0);
+    if (d == 0 || tok.size() < d) return std::string(tok);
+    std::string_view body = tok.substr(d);
+    if (body.size() >= d && body.substr(body.size() - d) == tok.substr(0, d)) body.remove_suffix(d);
+    return std::string(body);
+  }
+  if (c == 'e' || c == 'E') return unescape_e(quoted_body(tok, 1));
+  if (c == 'u' || c == 'U') return unescape_standard(quoted_body(tok, 2));
+  return unescape_standard(quoted_body(tok, 1));  // N'', B'', X''
+}
+
+}  // namespace pgsift::sql::lex

@@ -1,0 +1,311 @@
+// parse(): lexer -> cache lookup -> (on a miss) libpg_query + tree walk.
+//
+// Cache: key = XXH3-128 of the literal-masked token stream (lexer.h), so all
+// executions of one statement shape share one immutable Analysis. 16 shards,
+// each a mutex-protected hash map plus an LRU list, bounded in entries. A miss
+// parses outside the lock (two threads may parse the same new shape once each;
+// the first insert wins). Comment tags vary per request (traceparent), so they
+// are not part of the key: a tagged text gets a copy of the cached Analysis
+// with its own tags filled in.
+#include "analyzers/sql/statement.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "analyzers/sql/comment_tags.h"
+#include "analyzers/sql/fingerprint.h"
+#include "analyzers/sql/lexer.h"
+#include "analyzers/sql/pg_query_adapter.h"
+#include "analyzers/sql/statement_builder.h"
+
+namespace pgsift::sql {
+
+std::string_view to_string(Kind kind) {
+  switch (kind) {
+    case Kind::select: return "select";
+    case Kind::insert: return "insert";
+    case Kind::update: return "update";
+    case Kind::delete_: return "delete";
+    case Kind::merge: return "merge";
+    case Kind::begin: return "begin";
+    case Kind::commit: return "commit";
+    case Kind::rollback: return "rollback";
+    case Kind::savepoint: return "savepoint";
+    case Kind::release: return "release";
+    case Kind::rollback_to_savepoint: return "rollback to savepoint";
+    case Kind::prepare_transaction: return "prepare transaction";
+    case Kind::commit_prepared: return "commit prepared";
+    case Kind::rollback_prepared: return "rollback prepared";
+    case Kind::set: return "set";
+    case Kind::show: return "show";
+    case Kind::lock: return "lock";
+    case Kind::copy: return "copy";
+    case Kind::declare: return "declare";
+    case Kind::fetch: return "fetch";
+    case Kind::close: return "close";
+    case Kind::discard: return "discard";
+    case Kind::utility: return "utility";
+    case Kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(IsolationLevel level) {
+  switch (level) {
+    case IsolationLevel::unspecified: return "unspecified";
+    case IsolationLevel::read_uncommitted: return "read uncommitted";
+    case IsolationLevel::read_committed: return "read committed";
+    case IsolationLevel::repeatable_read: return "repeatable read";
+    case IsolationLevel::serializable: return "serializable";
+  }
+  return "unspecified";
+}
+
+std::string_view to_string(RowLock lock) {
+  switch (lock) {
+    case RowLock::none: return "none";
+    case RowLock::key_share: return "FOR KEY SHARE";
+    case RowLock::share: return "FOR SHARE";
+    case RowLock::no_key_update: return "FOR NO KEY UPDATE";
+    case RowLock::update: return "FOR UPDATE";
+  }
+  return "none";
+}
+
+namespace {
+
+constexpr std::size_t kShards = 16;
+constexpr std::size_t kDefaultCapacity = 50000;
+
+// Token index range [first, last) of the tokens starting in [begin, end),
+// without trailing semicolons.
+std::pair<std::size_t, std::size_t> token_range(const std::vector<lex::Token>& tokens, std::uint32_t begin,
+                                                std::uint32_t end) {
+  auto first = std::lower_bound(tokens.begin(), tokens.end(), begin,
+                                [](const lex::Token& t, std::uint32_t b) { return t.begin < b; });
+  auto last = std::lower_bound(first, tokens.end(), end,
+                               [](const lex::Token& t, std::uint32_t e) { return t.begin < e; });
+  std::size_t f = static_cast<std::size_t>(first - tokens.begin());
+  std::size_t l = static_cast<std::size_t>(last - tokens.begin());
+  return {f, l};
+}
+
+std::size_t trim_semicolons(std::string_view text, const std::vector<lex::Token>& tokens, std::size_t first,
+                            std::size_t last) {
+  while (last > first && tokens[last - 1].kind == lex::TokKind::punct && text[tokens[last - 1].begin] == ';')
+    --last;
+  return last;
+}
+
+void shape_text(std::string_view text, const lex::Lexed& lexed, std::size_t first, std::size_t last,
+                Statement& st) {
+  last = trim_semicolons(text, lexed.tokens, first, last);
+  st.fingerprint = fp::fingerprint(text, lexed.tokens, first, last);
+  st.normalized = fp::normalized(text, lexed.tokens, first, last);
+}
+
+Statement unknown_statement(std::string_view text, const lex::Lexed& lexed, std::string error, int position) {
+  Statement st;
+  st.kind = Kind::unknown;
+  st.error = std::move(error);
+  st.error_position = position;
+  shape_text(text, lexed, 0, lexed.tokens.size(), st);
+  return st;
+}
+
+// The full (uncached) analysis of one text.
+std::shared_ptr<Analysis> analyze(std::string_view text, const lex::Lexed& lexed) {
+  auto analysis = std::make_shared<Analysis>();
+  pgq::ParseOutput parsed = pgq::parse_json(text);
+  if (!parsed.ok) {
+    analysis->statements.push_back(unknown_statement(text, lexed, parsed.error, parsed.error_position));
+    return analysis;
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+  try {
+    build_statements(text, lexed, parsed.json, analysis->statements, ranges);
+  } catch (const std::exception& e) {
+    analysis->statements.clear();
+    analysis->statements.push_back(unknown_statement(text, lexed, std::string("cannot analyze: ") + e.what(), 0));
+    return analysis;
+  }
+  if (analysis->statements.empty()) {  // empty query: valid, but nothing to analyze
+    analysis->statements.push_back(unknown_statement(text, lexed, std::string(), 0));
+    return analysis;
+  }
+  for (std::size_t i = 0; i < analysis->statements.size(); ++i) {
+    auto [first, last] = token_range(lexed.tokens, ranges[i].first, ranges[i].second);
+    shape_text(text, lexed, first, last, analysis->statements[i]);
+  }
+  return analysis;
+}
+
+bool has_error(const Analysis& a) {
+  return std::any_of(a.statements.begin(), a.statements.end(), [](const Statement& s) { return !s.error.empty(); });
+}
+
+class Cache {
+ public:
+  struct Lookup {
+    std::shared_ptr<const Analysis> analysis;
+    bool error = false;
+  };
+
+  bool find(std::uint64_t low, std::uint64_t high, Lookup& out) {
+    Shard& s = shard(low);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(low);
+    if (it == s.map.end() || it->second.high != high) {
+      ++s.misses;
+      return false;
+    }
+    ++s.hits;
+    if (it->second.error) ++s.parse_errors;
+    s.lru.splice(s.lru.begin(), s.lru, it->second.pos);
+    out.analysis = it->second.analysis;
+    out.error = it->second.error;
+    return true;
+  }
+
+  // Inserts a freshly built analysis; returns the one to use (an entry
+  // another thread inserted meanwhile wins).
+  std::shared_ptr<const Analysis> insert(std::uint64_t low, std::uint64_t high,
+                                         std::shared_ptr<const Analysis> analysis) {
+    bool error = has_error(*analysis);
+    Shard& s = shard(low);
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (error) ++s.parse_errors;
+    auto it = s.map.find(low);
+    if (it != s.map.end()) {
+      if (it->second.high == high) return it->second.analysis;
+      s.lru.erase(it->second.pos);
+      s.map.erase(it);
+    }
+    s.lru.push_front(low);
+    s.map.emplace(low, Entry{high, analysis, error, s.lru.begin()});
+    evict(s);
+    return analysis;
+  }
+
+  void set_capacity(std::size_t entries) {
+    per_shard_.store(std::max<std::size_t>(1, entries / kShards), std::memory_order_relaxed);
+    for (Shard& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      evict(s);
+    }
+  }
+
+  CacheStats stats() {
+    CacheStats out;
+    for (Shard& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      out.hits += s.hits;
+      out.misses += s.misses;
+      out.parse_errors += s.parse_errors;
+      out.entries += s.map.size();
+    }
+    return out;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t high;
+    std::shared_ptr<const Analysis> analysis;
+    bool error;
+    std::list<std::uint64_t>::iterator pos;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::uint64_t, Entry> map;
+    std::list<std::uint64_t> lru;  // most recently used first
+    std::uint64_t hits = 0, misses = 0, parse_errors = 0;
+  };
+
+  Shard& shard(std::uint64_t low) { return shards_[(low >> 59) % kShards]; }
+
+  void evict(Shard& s) {
+    const std::size_t cap = per_shard_.load(std::memory_order_relaxed);
+    while (s.map.size() > cap) {
+      s.map.erase(s.lru.back());
+      s.lru.pop_back();
+    }
+  }
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> per_shard_{kDefaultCapacity / kShards};
+};
+
+Cache& cache() {
+  static Cache c;  // never destroyed before its users: function-local static
+  return c;
+}
+
+std::shared_ptr<const Analysis> failure(std::string message) {
+  auto a = std::make_shared<Analysis>();
+  Statement st;
+  st.error = std::move(message);
+  a->statements.push_back(std::move(st));
+  return a;
+}
+
+}  // namespace
+
+Parsed parse(std::string_view text) {
+  Parsed out;
+  try {
+    if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      out.shape = failure("statement too long");
+      return out;
+    }
+    thread_local lex::Lexed lexed;
+    lex::lex(text, lexed);
+    for (const lex::Token& t : lexed.tokens)
+      if (lex::is_literal(t.kind)) out.literals.push_back(lex::literal_value(text, t));
+
+    Cache::Lookup hit;
+    if (cache().find(lexed.key_low, lexed.key_high, hit)) {
+      out.shape = std::move(hit.analysis);
+    } else {
+      out.shape = cache().insert(lexed.key_low, lexed.key_high, analyze(text, lexed));
+    }
+    if (has_edge_comment(lexed)) {
+      auto tags = comment_tags(text, lexed);
+      if (!tags.empty()) {
+        auto tagged = std::make_shared<Analysis>(*out.shape);
+        for (Statement& st : tagged->statements) st.tags = tags;
+        out.shape = std::move(tagged);
+      }
+    }
+  } catch (const std::exception& e) {
+    out.shape = failure(std::string("cannot analyze: ") + e.what());
+  } catch (...) {
+    out.shape = failure("cannot analyze");
+  }
+  return out;
+}
+
+std::optional<std::string> resolve(const Value& value, const std::vector<std::string>& literals,
+                                   const std::vector<std::optional<std::string>>& parameters) {
+  switch (value.kind) {
+    case Value::Kind::literal:
+      if (value.slot < 0 || static_cast<std::size_t>(value.slot) >= literals.size()) return std::nullopt;
+      if (value.negative) return "-" + literals[static_cast<std::size_t>(value.slot)];
+      return literals[static_cast<std::size_t>(value.slot)];
+    case Value::Kind::parameter:
+      if (value.param < 1 || static_cast<std::size_t>(value.param) > parameters.size()) return std::nullopt;
+      return parameters[static_cast<std::size_t>(value.param - 1)];
+    default:
+      return std::nullopt;  // NULL equals nothing; columns/expressions have no value here
+  }
+}
+
+CacheStats cache_stats() { return cache().stats(); }
+
+void set_cache_capacity(std::size_t entries) { cache().set_capacity(entries); }
+
+}  // namespace pgsift::sql
