@@ -283,6 +283,8 @@ Result Connection::query(std::string_view sql, const std::vector<std::string>& p
 
 bool Connection::is_alive() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
+std::int32_t Connection::backend_pid() const { return PQbackendPID(conn_.get()); }
+
 int Connection::server_version() const { return PQserverVersion(conn_.get()); }
 
 std::string Connection::database() const { return PQdb(conn_.get()); }

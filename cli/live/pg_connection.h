@@ -82,6 +82,8 @@ class Connection {
   Result query(std::string_view sql, const std::vector<std::string>& parameters = {});
   /// True while libpq considers the connection usable.
   bool is_alive() const;
+  /// pid of this session's backend (to leave our own activity out).
+  std::int32_t backend_pid() const;
   /// Server version as an integer (150004 for 15.4).
   int server_version() const;
   /// "host:port/dbname as user" for messages and reports; never a password.
