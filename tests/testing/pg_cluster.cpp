@@ -381,6 +381,8 @@ std::string PgCluster::server_output() const {
 }
 
 void PgCluster::stop() {
+  // The harness's own session disconnects normally, like any client would.
+  observer_.reset();
   if (!running_ && !fs::exists(data_directory() / "postmaster.pid")) return;
   const std::string data = data_directory().string();
   ProcessResult r =
