@@ -61,9 +61,17 @@ StatementsReader::StatementsReader(Connection& connection) {
                                 " SELECT e.extversion, n.nspname FROM pg_extension e "
                                 "JOIN pg_namespace n ON n.oid = e.extnamespace "
                                 "WHERE e.extname = 'pg_stat_statements'");
-  Result preload = connection.query(std::string(kOwnTag) +
-                                    " SELECT current_setting('shared_preload_libraries', true) AS s");
-  const std::string libraries = preload.text(0, "s");
+  // shared_preload_libraries is readable only with pg_read_all_settings;
+  // without it the remedy below mentions both steps.
+  std::string libraries;
+  try {
+    libraries = connection
+                    .query(std::string(kOwnTag) +
+                           " SELECT current_setting('shared_preload_libraries', true) AS s")
+                    .text(0, "s");
+  } catch (const QueryError&) {
+    if (!connection.is_alive()) throw;
+  }
   const bool preloaded = libraries.find("pg_stat_statements") != std::string::npos;
   const std::string restart =
       "add pg_stat_statements to shared_preload_libraries in postgresql.conf (e.g. ALTER SYSTEM "

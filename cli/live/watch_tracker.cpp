@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "analyzers/sql/statement.h"
+#include "cli/live/live_common.h"
 
 namespace pgsift::cli::live {
 
@@ -253,7 +254,7 @@ void WatchTracker::close_missing(model::Timestamp now, std::vector<LiveUpdate>& 
     if (!ep.reported) continue;
     // The episode ended somewhere between its last sighting and `now`.
     ep.finding.details["status"] = "ended";
-    ep.finding.details["ended_before"] = now;
+    ep.finding.details["ended_before"] = format_timestamp(now);
     updates.push_back({LiveUpdate::Kind::ended, ep.finding});
   }
   // Episodes that ended below their threshold are forgotten, so a long watch

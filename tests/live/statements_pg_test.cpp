@@ -158,3 +158,29 @@ TEST_CASE("statements: says what to run when pg_stat_statements is missing", "[p
   CHECK(not_loaded.output.find("shared_preload_libraries") != std::string::npos);
   CHECK(not_loaded.output.find("restart") != std::string::npos);
 }
+
+TEST_CASE("statements: a pg_monitor role without superuser reads every entry", "[pg][live]") {
+  PgCluster pg;
+  pg.observer().exec("CREATE EXTENSION pg_stat_statements");
+  pg.create_role("monitor");
+  pg.observer().exec("GRANT pg_monitor TO monitor");
+  pg.create_role("nobody");
+  PgSession app = pg.connect();
+  app.exec_params("SELECT $1::int + 1", {"41"});
+  {
+    auto conn = connect(pg.conninfo("postgres", "monitor"));
+    live::StatementsReader reader(*conn);
+    const auto snap = reader.snapshot(*conn);
+    CHECK(snap.hidden == 0);
+    bool seen = false;
+    for (const auto& [key, c] : snap.entries) seen |= c.query.find("$1::int + $2") != std::string::npos ||
+                                                     c.query.find("$1::int + 1") != std::string::npos;
+    CHECK(seen);
+  }
+  {
+    // Without pg_read_all_stats other roles' entries are hidden, and counted.
+    auto conn = connect(pg.conninfo("postgres", "nobody"));
+    live::StatementsReader reader(*conn);
+    CHECK(reader.snapshot(*conn).hidden > 0);
+  }
+}
