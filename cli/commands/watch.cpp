@@ -125,7 +125,7 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
     return ExitCode::cannot_run;
   }
 
-  std::vector<report::ReportTarget> targets;
+  std::vector<live::ReportTarget> targets;
   if (std::string error = live::resolve_reports(options.report, targets); !error.empty()) {
     print_error(io.err, error);
     return ExitCode::cannot_run;

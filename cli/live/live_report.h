@@ -8,9 +8,14 @@
 
 #include "cli/command.h"
 #include "cli/report/report.h"
-#include "cli/report/reporters.h"
 
 namespace pgsift::cli::live {
+
+/// One --report target: a format and a path ("" = stdout).
+struct ReportTarget {
+  std::string format;
+  std::string path;
+};
 
 /// Report options the live commands share with analyze.
 struct ReportOptions {
@@ -26,15 +31,15 @@ void add_report_options(CLI::App& sub, ReportOptions& options);
 /// Parses the --report values; "" or a one-line error. Call before
 /// connecting, so a typo fails fast.
 std::string resolve_reports(const ReportOptions& options,
-                            std::vector<report::ReportTarget>& targets);
+                            std::vector<ReportTarget>& targets);
 
 /// True when a machine format goes to stdout, so live progress lines must go
 /// to stderr instead.
-bool report_owns_stdout(const std::vector<report::ReportTarget>& targets);
+bool report_owns_stdout(const std::vector<ReportTarget>& targets);
 
 /// Aggregates equal ids, sorts, renders every target and returns the exit
 /// code: 1 when a finding reaches --fail-on, 2 when a file cannot be written.
 ExitCode write_live_report(report::Report report, const ReportOptions& options,
-                           const std::vector<report::ReportTarget>& targets, CommandIo io);
+                           const std::vector<ReportTarget>& targets, CommandIo io);
 
 }  // namespace pgsift::cli::live
