@@ -12,6 +12,7 @@ CommandSpec watch_command();
 CommandSpec statements_command();
 
 // Configuration and documentation commands:
+CommandSpec config_command();  // cli/commands/config.cpp (gate)
 
 std::vector<CommandSpec> command_table() {
   std::vector<CommandSpec> table;
@@ -23,6 +24,7 @@ std::vector<CommandSpec> command_table() {
   table.push_back(statements_command());
 
   // Configuration and documentation:
+  table.push_back(config_command());  // gate
 
   return table;
 }

@@ -7,23 +7,41 @@
 
 #include <xxhash.h>
 
+#include <array>
 #include <cstring>
 
 namespace pgsift::sql::lex {
 namespace {
 
-bool ident_start(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+// Character classes, one table lookup each (the lexer runs on every statement).
+enum : std::uint8_t { kIdentStart = 1, kIdentCont = 2, kDigit = 4, kSpace = 8, kOp = 16, kOpSpecial = 32 };
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t v = 0;
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+    if (alpha) v |= kIdentStart | kIdentCont;
+    if (c >= '0' && c <= '9') v |= kDigit | kIdentCont;
+    if (c == '$') v |= kIdentCont;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') v |= kSpace;
+    for (char o : std::string_view("~!@#^&|`?+-*/%<>="))
+      if (c == static_cast<unsigned char>(o)) v |= kOp;
+    for (char o : std::string_view("~!@#^&|`?%"))
+      if (c == static_cast<unsigned char>(o)) v |= kOpSpecial;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
 }
-bool ident_cont(unsigned char c) {
-  return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
-}
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_space(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-bool op_char(unsigned char c) { return std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr && c != 0; }
-bool op_special(unsigned char c) { return std::strchr("~!@#^&|`?%", c) != nullptr && c != 0; }
+constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
+
+bool has(unsigned char c, std::uint8_t cls) { return (kClasses[c] & cls) != 0; }
+bool ident_start(unsigned char c) { return has(c, kIdentStart); }
+bool ident_cont(unsigned char c) { return has(c, kIdentCont); }
+bool is_digit(unsigned char c) { return has(c, kDigit); }
+bool is_space(unsigned char c) { return has(c, kSpace); }
+bool op_char(unsigned char c) { return has(c, kOp); }
+bool op_special(unsigned char c) { return has(c, kOpSpecial); }
 char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -155,9 +173,12 @@ void lex(std::string_view s, Lexed& out) {
     }
     key.push_back(static_cast<char>(1 + static_cast<int>(kind)));
     switch (kind) {
-      case TokKind::word:
-        for (char c : text) key.push_back(fold(c));
+      case TokKind::word: {
+        std::size_t at = key.size();
+        key.append(text);
+        for (std::size_t k = at; k < key.size(); ++k) key[k] = fold(key[k]);
         break;
+      }
       case TokKind::string:
       case TokKind::number:
       case TokKind::boolean:

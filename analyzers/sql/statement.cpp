@@ -118,30 +118,88 @@ Statement unknown_statement(std::string_view text, const lex::Lexed& lexed, std:
   return st;
 }
 
-// The full (uncached) analysis of one text.
+// Statements of text[begin, end): parsed as one piece; false when the piece
+// does not parse (error and its 1-based position in the whole text returned).
+bool analyze_piece(std::string_view text, const lex::Lexed& lexed, std::uint32_t begin, std::uint32_t end,
+                   std::vector<Statement>& out, std::string& error, int& position) {
+  pgq::ParseOutput parsed = pgq::parse_json(text.substr(begin, end - begin));
+  if (!parsed.ok) {
+    error = parsed.error;
+    position = parsed.error_position > 0 ? parsed.error_position + static_cast<int>(begin) : 0;
+    return false;
+  }
+  std::vector<Statement> statements;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+  build_statements(text, lexed, begin, end - begin, parsed.json, statements, ranges);
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    auto [first, last] = token_range(lexed.tokens, ranges[i].first, ranges[i].second);
+    shape_text(text, lexed, first, last, statements[i]);
+    out.push_back(std::move(statements[i]));
+  }
+  return true;
+}
+
+// Byte ranges of the statements of a text, split at top-level semicolons
+// (the lexer already skipped strings, comments and dollar quotes).
+// libpg_query's scanner splitter is not used: it drops pieces that do not
+// start with a keyword, exactly the broken ones we want to report.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> split_at_semicolons(std::string_view text,
+                                                                         const lex::Lexed& lexed) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  int depth = 0;
+  std::size_t first = 0;
+  const auto& toks = lexed.tokens;
+  for (std::size_t i = 0; i <= toks.size(); ++i) {
+    bool end = i == toks.size();
+    if (!end && toks[i].kind == lex::TokKind::punct) {
+      char c = text[toks[i].begin];
+      if (c == '(' || c == '[') ++depth;
+      if ((c == ')' || c == ']') && depth > 0) --depth;
+      end = c == ';' && depth == 0;
+    }
+    if (!end) continue;
+    if (i > first) out.emplace_back(toks[first].begin, toks[i - 1].end);
+    first = i + 1;
+  }
+  return out;
+}
+
+// The full (uncached) analysis of one text. A text of several statements
+// that does not parse as a whole is split at its top-level semicolons and
+// each statement analyzed alone, so one bad statement does not hide the
+// others.
 std::shared_ptr<Analysis> analyze(std::string_view text, const lex::Lexed& lexed) {
   auto analysis = std::make_shared<Analysis>();
-  pgq::ParseOutput parsed = pgq::parse_json(text);
-  if (!parsed.ok) {
-    analysis->statements.push_back(unknown_statement(text, lexed, parsed.error, parsed.error_position));
-    return analysis;
-  }
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+  std::vector<Statement>& out = analysis->statements;
+  const auto whole = static_cast<std::uint32_t>(text.size());
   try {
-    build_statements(text, lexed, parsed.json, analysis->statements, ranges);
+    std::string error;
+    int position = 0;
+    if (!analyze_piece(text, lexed, 0, whole, out, error, position)) {
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> pieces = split_at_semicolons(text, lexed);
+      if (pieces.size() < 2) {
+        out.push_back(unknown_statement(text, lexed, error, position));
+        return analysis;
+      }
+      for (auto [b, e] : pieces) {
+        std::string piece_error;
+        int piece_position = 0;
+        if (analyze_piece(text, lexed, b, e, out, piece_error, piece_position)) continue;
+        Statement st;
+        st.error = piece_error;
+        st.error_position = piece_position;
+        auto [first, last] = token_range(lexed.tokens, b, e);
+        shape_text(text, lexed, first, last, st);
+        out.push_back(std::move(st));
+      }
+    }
   } catch (const std::exception& e) {
-    analysis->statements.clear();
-    analysis->statements.push_back(unknown_statement(text, lexed, std::string("cannot analyze: ") + e.what(), 0));
+    out.clear();
+    out.push_back(unknown_statement(text, lexed, std::string("cannot analyze: ") + e.what(), 0));
     return analysis;
   }
-  if (analysis->statements.empty()) {  // empty query: valid, but nothing to analyze
-    analysis->statements.push_back(unknown_statement(text, lexed, std::string(), 0));
-    return analysis;
-  }
-  for (std::size_t i = 0; i < analysis->statements.size(); ++i) {
-    auto [first, last] = token_range(lexed.tokens, ranges[i].first, ranges[i].second);
-    shape_text(text, lexed, first, last, analysis->statements[i]);
-  }
+  if (out.empty())  // empty query: valid, but nothing to analyze
+    out.push_back(unknown_statement(text, lexed, std::string(), 0));
   return analysis;
 }
 

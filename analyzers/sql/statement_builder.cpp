@@ -17,7 +17,7 @@
 //    set_items too.
 #include "analyzers/sql/statement_builder.h"
 
-#include <nlohmann/json.hpp>
+#include "analyzers/sql/json_tree.h"
 
 #include <algorithm>
 #include <array>
@@ -27,19 +27,15 @@
 namespace pgsift::sql {
 namespace {
 
-using json = nlohmann::json;
+using json = jt::Value;
 
 constexpr int kMaxDepth = 3000;
 
-const json* field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
+const json* field(const json& obj, const char* key) { return obj.find(key); }
 
-std::string str(const json* j) { return j != nullptr && j->is_string() ? j->get<std::string>() : std::string(); }
-bool boolean(const json* j) { return j != nullptr && j->is_boolean() && j->get<bool>(); }
-long long integer(const json* j) { return j != nullptr && j->is_number() ? j->get<long long>() : 0; }
+std::string str(const json* j) { return j != nullptr && j->is_string() ? std::string(j->as_string()) : std::string(); }
+bool boolean(const json* j) { return j != nullptr && j->is_boolean() && j->as_bool(); }
+long long integer(const json* j) { return j != nullptr && j->is_number() ? j->as_int() : 0; }
 
 // A node is {"TypeName": {...}}.
 struct Node {
@@ -49,8 +45,7 @@ struct Node {
 };
 Node node(const json* n) {
   if (n == nullptr || !n->is_object() || n->size() != 1) return {};
-  auto it = n->begin();
-  return {it.key(), &it.value()};
+  return {n->key(0), &(*n)[0]};
 }
 
 // Last String of a name list such as A_Expr.name or FuncCall.funcname.
@@ -171,7 +166,8 @@ struct Scope {
 
 class Builder {
  public:
-  Builder(std::string_view text, const lex::Lexed& lexed, Statement& st) : text_(text), st_(st) {
+  Builder(std::string_view text, const lex::Lexed& lexed, std::uint32_t base, Statement& st)
+      : text_(text), st_(st), base_(base) {
     for (const lex::Token& t : lexed.tokens)
       if (lex::is_literal(t.kind)) literal_begins_.push_back(t.begin);
   }
@@ -233,6 +229,7 @@ class Builder {
  private:
   std::string_view text_;
   Statement& st_;
+  std::uint32_t base_ = 0;  // offset of the parsed text within `text_`
   std::vector<std::uint32_t> literal_begins_;
   bool set_items_taken_ = false;
   bool guards_taken_ = false;
@@ -255,7 +252,7 @@ class Builder {
       auto it = std::lower_bound(literal_begins_.begin(), literal_begins_.end(), loc);
       return (it != literal_begins_.end() && *it == loc) ? static_cast<int>(it - literal_begins_.begin()) : -1;
     };
-    std::uint32_t loc = static_cast<std::uint32_t>(location);
+    std::uint32_t loc = static_cast<std::uint32_t>(location) + base_;
     int s = find(loc);
     if (s >= 0 || loc >= text_.size() || text_[loc] != '-') return s;
     // The parser folded "- 5" after a keyword (SELECT -5): the literal starts later.
@@ -1068,20 +1065,21 @@ class Builder {
 
 }  // namespace
 
-void build_statements(std::string_view text, const lex::Lexed& lexed, const std::string& json_text,
-                      std::vector<Statement>& out,
+void build_statements(std::string_view text, const lex::Lexed& lexed, std::uint32_t base,
+                      std::uint32_t parsed_length, const std::string& json_text, std::vector<Statement>& out,
                       std::vector<std::pair<std::uint32_t, std::uint32_t>>& stmt_ranges) {
-  json tree = json::parse(json_text);
+  jt::Document doc(json_text);
+  const json& tree = doc.root();
   const json* stmts = field(tree, "stmts");
   if (stmts == nullptr) return;
   for (const json& raw : *stmts) {
     Statement st;
-    std::uint32_t loc = static_cast<std::uint32_t>(integer(field(raw, "stmt_location")));
+    std::uint32_t loc = base + static_cast<std::uint32_t>(integer(field(raw, "stmt_location")));
     std::uint32_t len = static_cast<std::uint32_t>(integer(field(raw, "stmt_len")));
-    std::uint32_t end = len == 0 ? static_cast<std::uint32_t>(text.size()) : loc + len;
+    std::uint32_t end = len == 0 ? base + parsed_length : loc + len;
     stmt_ranges.emplace_back(loc, end);
     if (const json* s = field(raw, "stmt")) {
-      Builder b(text, lexed, st);
+      Builder b(text, lexed, base, st);
       b.statement(*s);
     }
     out.push_back(std::move(st));

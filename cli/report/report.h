@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/core/analyzer.h"
 #include "analyzers/core/finding.h"
 #include "cli/input/log_source.h"
 
@@ -24,6 +25,9 @@ struct Report {
   std::uint64_t baselined = 0;    // matched a --baseline entry
   std::vector<std::string> stale_baseline_ids;
   bool show_values = false;       // print parameter values / literals
+  /// The rules that ran (SARIF tool.driver.rules, JUnit suites, Markdown
+  /// table); empty = every registered rule.
+  std::vector<core::RuleInfo> rules;
 };
 
 /// Renders `report` to `out` in one format.

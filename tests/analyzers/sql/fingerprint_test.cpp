@@ -165,3 +165,29 @@ TEST_CASE("literal slots and resolve", "[sql]") {
   lit.slot = 3;
   CHECK_FALSE(resolve(lit, {"x"}, {}).has_value());
 }
+
+TEST_CASE("lexer edge cases", "[sql]") {
+  auto kinds = [](std::string_view sql) {
+    lex::Lexed lexed;
+    lex::lex(sql, lexed);
+    std::string out;
+    for (const lex::Token& t : lexed.tokens) {
+      static const char* names[] = {"w", "q", "s", "n", "b", "p", "o", "."};
+      if (!out.empty()) out.push_back(' ');
+      out += names[static_cast<int>(t.kind)];
+      out += ":" + std::string(sql.substr(t.begin, t.end - t.begin));
+    }
+    return out;
+  };
+  CHECK(kinds("a$b $1 $$x$$ $t$y$t$") == "w:a$b p:$1 s:$$x$$ s:$t$y$t$");
+  CHECK(kinds("x=-5") == "w:x o:= n:-5");
+  CHECK(kinds("x-5") == "w:x o:- n:5");
+  CHECK(kinds("(-1.5e-3)") == ".:( n:-1.5e-3 .:)");
+  CHECK(kinds("a @- 5") == "w:a o:@- n:5");
+  CHECK(kinds("a::int") == "w:a o::: w:int");
+  CHECK(kinds("e'\\'' n'x' b'1' x'f' u&'a' U&\"b\"") == "s:e'\\'' s:n'x' s:b'1' s:x'f' s:u&'a' q:U&\"b\"");
+  CHECK(kinds("'a''b' \"c\"\"d\"") == "s:'a''b' q:\"c\"\"d\"");
+  CHECK(kinds("1/*c/*nested*/*/2--x\n3") == "n:1 n:2 n:3");
+  CHECK(kinds("a<>b a!=b a>=-1") == "w:a o:<> w:b w:a o:!= w:b w:a o:>= n:-1");
+  CHECK(kinds("TRUE false Null") == "b:TRUE b:false w:Null");
+}

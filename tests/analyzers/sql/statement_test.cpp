@@ -464,6 +464,21 @@ TEST_CASE("several statements in one text", "[sql]") {
   CHECK(p.shape->statements[2].kind == Kind::commit);
   REQUIRE(p.literals.size() == 2);
   CHECK(text_of(p, key(p.shape->statements[1].tables[0], "id")->values[0]) == "2");
+
+  // One bad statement does not hide the others.
+  const std::string text = "BEGIN; SELEC 1; UPDATE t SET a = 'x' WHERE id = 5; COMMIT";
+  Parsed bad = parse(text);
+  REQUIRE(bad.shape->statements.size() == 4);
+  const Statement& broken = bad.shape->statements[1];
+  CHECK(broken.kind == Kind::unknown);
+  CHECK_FALSE(broken.error.empty());
+  CHECK(broken.error_position == static_cast<int>(text.find("SELEC")) + 1);
+  CHECK(broken.normalized == "SELEC $1");
+  const Statement& upd = bad.shape->statements[2];
+  CHECK(upd.kind == Kind::update);
+  CHECK(text_of(bad, upd.set_items.at(0).value) == "x");
+  CHECK(text_of(bad, key(upd.tables.at(0), "id")->values.at(0)) == "5");
+  CHECK(bad.shape->statements[3].kind == Kind::commit);
 }
 
 TEST_CASE("tags from sqlcommenter and Marginalia comments", "[sql]") {
