@@ -1,6 +1,7 @@
 #include "cli/input/byte_source.h"
 
 #include <archive.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -70,7 +71,9 @@ class ArchiveSource final : public ByteSource {
 
   std::size_t read(char* buffer, std::size_t size) override {
     if (done_) return 0;
-    la_ssize_t n = archive_read_data(archive_, buffer, size);
+    // Small reads: archive_read_data drops a partially filled buffer when the
+    // stream turns out truncated, so ask for one block at a time.
+    la_ssize_t n = archive_read_data(archive_, buffer, std::min(size, kArchiveBlock));
     if (n > 0) return static_cast<std::size_t>(n);
     done_ = true;
     if (n < 0) {

@@ -201,6 +201,7 @@ bool LogLinePrefix::match_escape(const Token& t, std::string_view line, std::siz
   if (e == 'q') {
     // Non-session processes stop the prefix here.
     if (match_from(line, token + 1, pos, f, tag, budget)) return true;
+    f.stopped_at_q = true;
     return parse_line_tag(line, pos, tag);
   }
   if (is_free_escape(e)) {

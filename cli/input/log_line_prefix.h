@@ -19,6 +19,7 @@ namespace pgsift::cli::input {
 struct PrefixFields {
   model::Timestamp time = model::kNoTime;
   bool zone_known = true;
+  bool stopped_at_q = false;  // a non-session process's line: the prefix ended at %q
   std::int32_t pid = 0;
   std::uint64_t session_line = 0;
   std::uint64_t xid = 0;

@@ -106,18 +106,23 @@ std::string detect_prefix(const std::vector<std::string_view>& texts, const std:
     for (const std::string& p : cloudsql_prefixes()) candidates.push_back(&p);
   }
   for (const std::string& p : known_stderr_prefixes()) candidates.push_back(&p);
-  std::size_t best_count = 0;
+  // Most lines matched wins; among equals, most lines matched in full (not
+  // cut short at %q), then the earlier (more specific) candidate.
+  std::pair<std::size_t, std::size_t> best_score{0, 0};
   const std::string* best = nullptr;
   for (const std::string* candidate : candidates) {
     LogLinePrefix prefix(*candidate);
-    std::size_t count = 0;
+    std::pair<std::size_t, std::size_t> score{0, 0};
     PrefixFields fields;
     LineTag tag;
     for (std::string_view t : texts) {
-      if (!t.empty() && t.front() != '\t' && prefix.match(t, fields, tag)) ++count;
+      if (!t.empty() && t.front() != '\t' && prefix.match(t, fields, tag)) {
+        ++score.first;
+        if (!fields.stopped_at_q) ++score.second;
+      }
     }
-    if (count > best_count) {
-      best_count = count;
+    if (score > best_score) {
+      best_score = score;
       best = candidate;
     }
   }

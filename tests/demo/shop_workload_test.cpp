@@ -9,13 +9,12 @@
 // PGSIFT_DEMO_OUT set to a directory it also copies the three log files there
 // as shop.log, shop.csv and shop.json: that is how scripts/make-demo-log
 // regenerates the demo fixture.
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "tests/testing/pg_cluster.h"
 
@@ -75,15 +74,18 @@ void create_schema(PgCluster& pg) {
   used     boolean NOT NULL DEFAULT false
 ))");
   migrate.exec(
-      "INSERT INTO customers (email, name) SELECT 'customer' || g || '@example.com', 'Customer ' || g "
+      "INSERT INTO customers (email, name) SELECT 'customer' || g || '@example.com', 'Customer ' "
+      "|| g "
       "FROM generate_series(1, 50) g");
   migrate.exec(
-      "INSERT INTO products (sku, name, price, stock) SELECT 'SKU-' || g, 'Product ' || g, 5 + g, 20 "
+      "INSERT INTO products (sku, name, price, stock) SELECT 'SKU-' || g, 'Product ' || g, 5 + g, "
+      "20 "
       "FROM generate_series(1, 30) g");
   migrate.exec("INSERT INTO accounts (customer_id, balance) SELECT id, 100 FROM customers");
   migrate.exec("INSERT INTO coupons (code, discount) VALUES ('WELCOME10', 10), ('SPRING20', 20)");
   migrate.exec(
-      "INSERT INTO orders (customer_id, status) SELECT 1 + g % 5, 'shipped' FROM generate_series(1, 40) g");
+      "INSERT INTO orders (customer_id, status) SELECT 1 + g % 5, 'shipped' FROM "
+      "generate_series(1, 40) g");
   migrate.exec(
       "INSERT INTO order_items (order_id, product_id, quantity, price) "
       "SELECT o.id, 1 + (o.id * k) % 30, 1 + k, 9.99 FROM orders o, generate_series(1, 2) k");
@@ -93,13 +95,14 @@ void create_schema(PgCluster& pg) {
 void checkout(PgSession& web, const std::string& customer, const std::string& product) {
   web.exec("BEGIN");
   const std::string order =
-      web.exec_params("INSERT INTO orders (customer_id) VALUES ($1) RETURNING id", {customer}).value();
+      web.exec_params("INSERT INTO orders (customer_id) VALUES ($1) RETURNING id", {customer})
+          .value();
   web.exec_params(
       "INSERT INTO order_items (order_id, product_id, quantity, price) "
       "SELECT $1, id, $2, price FROM products WHERE id = $3",
       {order, "1", product});
-  auto taken = web.exec_params("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1",
-                               {"1", product});
+  auto taken = web.exec_params(
+      "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1", {"1", product});
   REQUIRE(taken.affected() == 1);
   web.exec("COMMIT");
 }
@@ -119,16 +122,19 @@ void ordinary_traffic(PgSession& web, int round) {
 // time; first through an ORM that inlines values (simple protocol), then
 // with bind parameters (extended protocol).
 void order_history_n_plus_one(PgSession& web) {
-  auto orders = web.exec("SELECT id, status, created_at FROM orders WHERE customer_id = 2 ORDER BY id DESC LIMIT 8");
+  auto orders = web.exec(
+      "SELECT id, status, created_at FROM orders WHERE customer_id = 2 ORDER BY id DESC LIMIT 8");
   REQUIRE(orders.rows.size() == 8);
   for (const auto& row : orders.rows) {
     web.exec("SELECT product_id, quantity, price FROM order_items WHERE order_id = " + *row[0]);
   }
-  orders = web.exec_params("SELECT id, status, created_at FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 8",
-                           {"3"});
+  orders = web.exec_params(
+      "SELECT id, status, created_at FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 8",
+      {"3"});
   REQUIRE(orders.rows.size() == 8);
   for (const auto& row : orders.rows) {
-    web.exec_params("SELECT product_id, quantity, price FROM order_items WHERE order_id = $1", {row[0]});
+    web.exec_params("SELECT product_id, quantity, price FROM order_items WHERE order_id = $1",
+                    {row[0]});
   }
 }
 
@@ -137,8 +143,9 @@ void order_history_n_plus_one(PgSession& web) {
 void lock_wait(PgCluster& pg, PgSession& admin, PgSession& web) {
   admin.exec("BEGIN");
   admin.exec_params("UPDATE products SET price = price * 1.10 WHERE id = $1", {"1"});
-  BackgroundStatement waiting(web, "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1",
-                              Params{"1", "1"});
+  BackgroundStatement waiting(
+      web, "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1",
+      Params{"1", "1"});
   REQUIRE(waiting.wait_until_lock_wait(pg.observer()));
   std::this_thread::sleep_for(1s);
   admin.exec("COMMIT");
@@ -175,8 +182,9 @@ void idle_across_external_call(PgCluster& pg, PgSession& worker, PgSession& web)
   worker.exec("BEGIN");
   worker.exec_params("SELECT id, status FROM orders WHERE id = $1", {"5"});
   worker.exec_params("UPDATE orders SET status = 'paying' WHERE id = $1", {"5"});
-  BackgroundStatement cancel(web, "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status <> 'paid'",
-                             Params{"5"});
+  BackgroundStatement cancel(
+      web, "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status <> 'paid'",
+      Params{"5"});
   REQUIRE(cancel.wait_until_lock_wait(pg.observer()));
   std::this_thread::sleep_for(1500ms);  // the "payment gateway" call
   worker.exec_params("UPDATE orders SET status = 'paid' WHERE id = $1", {"5"});
@@ -205,9 +213,11 @@ void check_then_act_races(PgSession& a, PgSession& b) {
   const std::string read_balance = "SELECT balance FROM accounts WHERE id = $1";
   const double balance_a = std::stod(a.exec_params(read_balance, {"3"}).value());
   const double balance_b = std::stod(b.exec_params(read_balance, {"3"}).value());
-  a.exec_params("UPDATE accounts SET balance = $1 WHERE id = $2", {std::to_string(balance_a - 30), "3"});
+  a.exec_params("UPDATE accounts SET balance = $1 WHERE id = $2",
+                {std::to_string(balance_a - 30), "3"});
   a.exec("COMMIT");
-  b.exec_params("UPDATE accounts SET balance = $1 WHERE id = $2", {std::to_string(balance_b - 45), "3"});
+  b.exec_params("UPDATE accounts SET balance = $1 WHERE id = $2",
+                {std::to_string(balance_b - 45), "3"});
   b.exec("COMMIT");
 
   // Autocommit: check, then consume.
@@ -223,8 +233,9 @@ void check_then_act_races(PgSession& a, PgSession& b) {
   a.exec_params("SELECT stock FROM products WHERE id = $1 FOR UPDATE", {"8"});
   a.exec_params("UPDATE products SET stock = stock - $1 WHERE id = $2", {"1", "8"});
   a.exec("COMMIT");
-  auto redeemed =
-      b.exec_params("UPDATE coupons SET used = true WHERE code = $1 AND NOT used RETURNING discount", {"SPRING20"});
+  auto redeemed = b.exec_params(
+      "UPDATE coupons SET used = true WHERE code = $1 AND NOT used RETURNING discount",
+      {"SPRING20"});
   REQUIRE(redeemed.rows.size() == 1);
 }
 
@@ -234,7 +245,8 @@ void lock_timeout(PgCluster& pg, PgSession& admin, PgSession& web) {
   admin.exec("BEGIN");
   admin.exec("LOCK TABLE coupons IN ACCESS EXCLUSIVE MODE");
   web.exec("SET lock_timeout = '400ms'");
-  auto error = web.expect_error_params("SELECT discount, used FROM coupons WHERE code = $1", {"SPRING20"});
+  auto error =
+      web.expect_error_params("SELECT discount, used FROM coupons WHERE code = $1", {"SPRING20"});
   REQUIRE(error.sqlstate() == "55P03");
   web.exec("RESET lock_timeout");
   admin.exec("COMMIT");
@@ -283,8 +295,12 @@ TEST_CASE("demo: the shop workload puts every scenario into a real server log", 
   pg.stop();
 
   const std::string log = pg.read_log();
-  CHECK(count(log, "statement: SELECT product_id, quantity, price FROM order_items WHERE order_id = ") == 8);
-  CHECK(count(log, "execute <unnamed>: SELECT product_id, quantity, price FROM order_items WHERE order_id = $1") == 8);
+  CHECK(count(log,
+              "statement: SELECT product_id, quantity, price FROM order_items WHERE order_id = ") ==
+        8);
+  CHECK(count(log,
+              "execute <unnamed>: SELECT product_id, quantity, price FROM order_items WHERE "
+              "order_id = $1") == 8);
   CHECK(count(log, "still waiting for ShareLock on transaction") >= 2);
   CHECK(count(log, "acquired ShareLock on transaction") >= 2);
   CHECK(count(log, "ERROR:  deadlock detected") == 1);

@@ -3,13 +3,12 @@
 // and the exit-code and rule tables matching the program.
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "cli/exit_code.h"
 #include "tests/testing/process.h"
@@ -28,7 +27,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // The lines of the first fenced code block, and whether a "## " heading came
 // before it.
-std::vector<std::string> first_code_block(const std::vector<std::string>& lines, bool& heading_before) {
+std::vector<std::string> first_code_block(const std::vector<std::string>& lines,
+                                          bool& heading_before) {
   heading_before = false;
   std::vector<std::string> block;
   bool inside = false;
@@ -38,14 +38,17 @@ std::vector<std::string> first_code_block(const std::vector<std::string>& lines,
       inside = true;
       continue;
     }
-    if (inside) block.push_back(line);
-    else if (line.rfind("## ", 0) == 0) heading_before = true;
+    if (inside)
+      block.push_back(line);
+    else if (line.rfind("## ", 0) == 0)
+      heading_before = true;
   }
   return {};
 }
 
 // First cells of the rows of the markdown table that follows `heading`.
-std::vector<std::string> table_keys(const std::vector<std::string>& lines, const std::string& heading) {
+std::vector<std::string> table_keys(const std::vector<std::string>& lines,
+                                    const std::string& heading) {
   std::vector<std::string> keys;
   bool in_section = false;
   for (const std::string& line : lines) {
@@ -108,5 +111,6 @@ TEST_CASE("readme: the rule table lists the seven public rule ids", "[cli][docs]
   const std::set<std::string> documented(keys.begin(), keys.end());
   CHECK(keys.size() == 7);
   CHECK(documented == std::set<std::string>{"n-plus-one", "repeated-query", "idle-in-transaction",
-                                            "check-then-act", "lock-wait", "deadlock", "lock-timeout"});
+                                            "check-then-act", "lock-wait", "deadlock",
+                                            "lock-timeout"});
 }

@@ -3,11 +3,10 @@
 // cli/exit_code.h, one COMMANDS entry per subcommand of cli/commands.cpp, and
 // the public rule ids. Tagged [cli] so that everyone adding a command runs it.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "cli/command.h"
 #include "cli/exit_code.h"
@@ -36,7 +35,8 @@ std::vector<std::string> section(const std::string& source, const std::string& n
 }
 
 // The words following `macro ` on lines starting with it, e.g. ".B 0" -> "0".
-std::vector<std::string> macro_arguments(const std::vector<std::string>& lines, const std::string& macro) {
+std::vector<std::string> macro_arguments(const std::vector<std::string>& lines,
+                                         const std::string& macro) {
   std::vector<std::string> out;
   for (const std::string& line : lines) {
     if (line.rfind(macro + " ", 0) == 0) out.push_back(line.substr(macro.size() + 1));
@@ -60,11 +60,12 @@ TEST_CASE("man page: groff formats it without warnings", "[cli][man]") {
   CHECK(r.exit_code == 0);
   CHECK(r.output.empty());
 
-  auto rendered = pgsift::testing::run_process({"groff", "-man", "-Tutf8", "-P", "-cbou", kManPage});
+  auto rendered =
+      pgsift::testing::run_process({"groff", "-man", "-Tutf8", "-P", "-cbou", kManPage});
   REQUIRE(rendered.exit_code == 0);
-  for (const char* heading : {"NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "RULES",
-                              "EXIT STATUS", "ENVIRONMENT", "FILES", "FINGERPRINTS", "JSON OUTPUT",
-                              "SEE ALSO"}) {
+  for (const char* heading :
+       {"NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "RULES", "EXIT STATUS",
+        "ENVIRONMENT", "FILES", "FINGERPRINTS", "JSON OUTPUT", "SEE ALSO"}) {
     CHECK(rendered.output.find(std::string("\n") + heading + "\n") != std::string::npos);
   }
 }
@@ -103,7 +104,8 @@ TEST_CASE("man page: RULES lists the public rule ids", "[cli][man]") {
   const auto lines = section(pgsift::testing::read_file(kManPage), "RULES");
   std::set<std::string> documented;
   for (const std::string& id : macro_arguments(lines, ".B")) documented.insert(unescape(id));
-  const std::set<std::string> public_ids = {"n-plus-one", "repeated-query", "idle-in-transaction",
-                                            "check-then-act", "lock-wait", "deadlock", "lock-timeout"};
+  const std::set<std::string> public_ids = {
+      "n-plus-one", "repeated-query", "idle-in-transaction", "check-then-act",
+      "lock-wait",  "deadlock",       "lock-timeout"};
   for (const std::string& id : public_ids) CHECK(documented.count(id) == 1);
 }

@@ -81,9 +81,8 @@ int free_port() {
 std::string conf_quote(const std::string& value) {
   std::string out = "'";
   for (char c : value) {
-    if (c == '\'') out += "''";
-    else if (c == '\\') out += "\\\\";
-    else out += c;
+    if (c == '\'' || c == '\\') out += c;  // '' and \\ are the escaped forms
+    out += c;
   }
   return out + "'";
 }
@@ -217,47 +216,47 @@ void unregister_cluster(int slot) {
 }
 
 // Clusters whose test process died without cleaning up (SIGKILL, a ctest
-// timeout): stop their server and delete them. Run once per process.
+// timeout): stop their server and delete them. Cheap (one /tmp listing), so
+// it runs at every start.
 void remove_abandoned_clusters() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::error_code ec;
-    for (const fs::directory_entry& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
-      if (entry.path().filename().string().rfind(kClusterPrefix, 0) != 0) continue;
-      std::ifstream owner_file(entry.path() / "owner.pid");
-      int owner = 0;
-      if (!(owner_file >> owner) || owner <= 0) continue;
-      if (kill(owner, 0) == 0 || errno != ESRCH) continue;  // owner alive
-      fs::path data = entry.path() / "data";
-      int postmaster = read_postmaster_pid(data);
-      if (postmaster > 0 && process_is_postgres(postmaster)) {
-        kill(postmaster, SIGQUIT);
-        wait_until([&] { return !fs::exists(data / "postmaster.pid"); }, std::chrono::seconds(3));
-        if (fs::exists(data / "postmaster.pid")) kill(postmaster, SIGKILL);
-      }
-      fs::remove_all(entry.path(), ec);
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+    if (entry.path().filename().string().rfind(kClusterPrefix, 0) != 0) continue;
+    std::ifstream owner_file(entry.path() / "owner.pid");
+    int owner = 0;
+    if (!(owner_file >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) == 0 || errno != ESRCH) continue;  // owner alive
+    fs::path data = entry.path() / "data";
+    int postmaster = read_postmaster_pid(data);
+    if (postmaster > 0 && process_is_postgres(postmaster)) {
+      kill(postmaster, SIGQUIT);
+      wait_until([&] { return !fs::exists(data / "postmaster.pid"); }, std::chrono::seconds(3));
+      if (fs::exists(data / "postmaster.pid")) kill(postmaster, SIGKILL);
     }
-  });
+    fs::remove_all(entry.path(), ec);
+  }
 }
 
 // initdb once per machine and uid; later clusters copy the result (~0.3 s
 // instead of ~1.5 s). Built in a private dir and renamed into place, so
 // concurrent test processes never see half a template.
 fs::path initdb_template() {
-  fs::path final_dir = fs::temp_directory_path() / ("pgsift-initdb-" + std::string(kTemplateVersion) +
-                                                    "-uid" + std::to_string(geteuid()));
+  fs::path final_dir =
+      fs::temp_directory_path() /
+      ("pgsift-initdb-" + std::string(kTemplateVersion) + "-uid" + std::to_string(geteuid()));
   if (fs::exists(final_dir / "ready")) return final_dir / "data";
   fs::path building = make_temp_dir("pgsift-initdb-building-");
   fs::path data = building / "data";
-  must_run(as_postgres_user({bin("initdb"), "-D", data.string(), "-U", "postgres", "-A", "trust",
-                             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
-                             "--wal-segsize=1"}),
-           "initdb");
+  must_run(
+      as_postgres_user({bin("initdb"), "-D", data.string(), "-U", "postgres", "-A", "trust", "-E",
+                        "UTF8", "--locale=C", "--no-sync", "--no-instructions", "--wal-segsize=1"}),
+      "initdb");
   std::ofstream(building / "ready") << "initdb done\n";
   std::error_code ec;
   fs::rename(building, final_dir, ec);
   if (ec) fs::remove_all(building, ec);  // another process won the race
-  if (!fs::exists(final_dir / "ready")) fail("cannot create the initdb template " + final_dir.string());
+  if (!fs::exists(final_dir / "ready"))
+    fail("cannot create the initdb template " + final_dir.string());
   return final_dir / "data";
 }
 
@@ -295,10 +294,12 @@ void PgCluster::prepare_directory() {
   fs::path template_data = initdb_template();
   directory_ = make_temp_dir(kClusterPrefix);
   std::ofstream(directory_ / "owner.pid") << getpid() << '\n';
-  must_run({"cp", "-a", template_data.string(), data_directory().string()}, "copying the initdb template");
+  must_run({"cp", "-a", template_data.string(), data_directory().string()},
+           "copying the initdb template");
 
   std::string stem = options_.log_filename;
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".log") == 0) stem.resize(stem.size() - 4);
+  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".log") == 0)
+    stem.resize(stem.size() - 4);
   log_paths_.directory = directory_ / "log";
   log_paths_.stderr_log = log_paths_.directory / options_.log_filename;
   log_paths_.csvlog = log_paths_.directory / (stem + ".csv");
@@ -340,7 +341,8 @@ void PgCluster::write_config() {
   std::ofstream conf(data_directory() / "postgresql.conf", std::ios::app);
   conf << "\n# pgsift test harness\n";
   for (const auto& [name, value] : defaults) conf << name << " = " << conf_quote(value) << '\n';
-  for (const auto& [name, value] : options_.settings) conf << name << " = " << conf_quote(value) << '\n';
+  for (const auto& [name, value] : options_.settings)
+    conf << name << " = " << conf_quote(value) << '\n';
   if (!conf) fail("cannot write postgresql.conf");
 }
 
@@ -357,17 +359,17 @@ void PgCluster::write_hba() {
 
 void PgCluster::start_server() {
   for (int attempt = 0;; ++attempt) {
-    ProcessResult r = run_process(as_postgres_user({bin("pg_ctl"), "-D", data_directory().string(), "-l",
-                                                    (directory_ / "startup.log").string(), "-w", "-t",
-                                                    "60", "-s", "start"}));
+    ProcessResult r = run_process(
+        as_postgres_user({bin("pg_ctl"), "-D", data_directory().string(), "-l",
+                          (directory_ / "startup.log").string(), "-w", "-t", "60", "-s", "start"}));
     if (r.exit_code == 0) break;
     std::string output = r.output + server_output();
     // Another process took the port between free_port() and bind: retry.
     bool port_taken = output.find("could not bind") != std::string::npos ||
                       output.find("Address already in use") != std::string::npos;
     if (!port_taken || attempt >= 4) fail("pg_ctl start failed", output);
-    run_process(as_postgres_user({bin("pg_ctl"), "-D", data_directory().string(), "-m", "immediate",
-                                  "-w", "-s", "stop"}));
+    run_process(as_postgres_user(
+        {bin("pg_ctl"), "-D", data_directory().string(), "-m", "immediate", "-w", "-s", "stop"}));
     std::ofstream(data_directory() / "postgresql.conf", std::ios::app)
         << "port = '" << (port_ = free_port()) << "'\n";
   }
@@ -385,11 +387,12 @@ void PgCluster::stop() {
   observer_.reset();
   if (!running_ && !fs::exists(data_directory() / "postmaster.pid")) return;
   const std::string data = data_directory().string();
-  ProcessResult r =
-      run_process(as_postgres_user({bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "-t", "20", "-s", "stop"}),
-                  std::chrono::seconds(30));
+  ProcessResult r = run_process(
+      as_postgres_user({bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "-t", "20", "-s", "stop"}),
+      std::chrono::seconds(30));
   if (r.exit_code != 0 && fs::exists(data_directory() / "postmaster.pid")) {
-    run_process(as_postgres_user({bin("pg_ctl"), "-D", data, "-m", "immediate", "-w", "-t", "10", "-s", "stop"}),
+    run_process(as_postgres_user(
+                    {bin("pg_ctl"), "-D", data, "-m", "immediate", "-w", "-t", "10", "-s", "stop"}),
                 std::chrono::seconds(20));
   }
   if (postmaster_pid_ > 0 && fs::exists(data_directory() / "postmaster.pid") &&
@@ -409,7 +412,8 @@ std::string PgCluster::conninfo(std::string_view database, std::string_view user
 
 std::string PgCluster::socket_conninfo(std::string_view database, std::string_view user) const {
   return "host=" + conninfo_quote(directory_.string()) + " port=" + std::to_string(port_) +
-         " dbname=" + conninfo_quote(database) + " user=" + conninfo_quote(user) + " connect_timeout=10";
+         " dbname=" + conninfo_quote(database) + " user=" + conninfo_quote(user) +
+         " connect_timeout=10";
 }
 
 PgSession PgCluster::connect(std::string_view database, std::string_view user) const {
@@ -420,7 +424,8 @@ PgSession& PgCluster::observer() {
   std::lock_guard lock(observer_mutex_);
   if (!observer_) {
     observer_ = std::make_unique<PgSession>(
-        conninfo() + " application_name=pgsift-observer options='-c log_min_duration_statement=-1'");
+        conninfo() +
+        " application_name=pgsift-observer options='-c log_min_duration_statement=-1'");
   }
   return *observer_;
 }
@@ -454,9 +459,12 @@ void PgCluster::set_config(const std::string& name, const std::string& value) {
 
 const fs::path& PgCluster::log_path(LogKind kind) const {
   switch (kind) {
-    case LogKind::csvlog: return log_paths_.csvlog;
-    case LogKind::jsonlog: return log_paths_.jsonlog;
-    case LogKind::stderr_log: break;
+    case LogKind::csvlog:
+      return log_paths_.csvlog;
+    case LogKind::jsonlog:
+      return log_paths_.jsonlog;
+    case LogKind::stderr_log:
+      break;
   }
   return log_paths_.stderr_log;
 }

@@ -4,13 +4,16 @@
 #include "tests/testing/pg_cluster.h"
 
 #include <signal.h>
-
-#include <filesystem>
-#include <sstream>
-#include <string>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
 
 using pgsift::testing::BackgroundStatement;
 using pgsift::testing::LogKind;
@@ -25,7 +28,8 @@ bool contains(const std::string& text, const std::string& needle) {
 }
 
 // The jsonlog records (one JSON object per line) whose "message" contains `needle`.
-std::vector<nlohmann::json> json_records_with(const std::string& jsonlog, const std::string& needle) {
+std::vector<nlohmann::json> json_records_with(const std::string& jsonlog,
+                                              const std::string& needle) {
   std::vector<nlohmann::json> found;
   std::istringstream lines(jsonlog);
   std::string line;
@@ -45,7 +49,8 @@ TEST_CASE("pg harness: statements in both protocols reach stderr, csvlog and jso
   PgSession session = pg.connect();
   const std::string pid = std::to_string(session.backend_pid());
 
-  CHECK(session.exec("SELECT 'simple-protocol-marker' AS label").value() == "simple-protocol-marker");
+  CHECK(session.exec("SELECT 'simple-protocol-marker' AS label").value() ==
+        "simple-protocol-marker");
   auto r = session.exec_params("SELECT $1::text || '!' AS label", {"extended-value"});
   CHECK(r.value() == "extended-value!");
   session.prepare("by_id", "SELECT $1::int + 1 AS next");
@@ -184,5 +189,77 @@ TEST_CASE("pg harness: the destructor stops the server and deletes the cluster",
     REQUIRE(kill(pid, 0) == 0);
   }
   CHECK_FALSE(std::filesystem::exists(directory));
-  CHECK(pgsift::testing::wait_until([&] { return kill(pid, 0) != 0; }, std::chrono::seconds(5)));
+  CHECK(pgsift::testing::wait_until([&] { return !pgsift::testing::process_is_running(pid); },
+                                    std::chrono::seconds(5)));
+}
+
+// Run as a child process by the next test: starts a cluster, says where it
+// is, and waits to be interrupted.
+TEST_CASE("pg harness: child process holding a cluster", "[.harness-child]") {
+  PgCluster pg;
+  std::cout << "cluster " << pg.directory().string() << ' '
+            << pgsift::testing::read_file(pg.data_directory() / "postmaster.pid").substr(0, 12)
+            << std::endl;
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+}
+
+TEST_CASE("pg harness: interrupted test processes leave no cluster behind", "[pg]") {
+  namespace fs = std::filesystem;
+  const fs::path self = fs::read_symlink("/proc/self/exe");
+  const fs::path output =
+      fs::temp_directory_path() / ("pgsift-harness-child-" + std::to_string(getpid()));
+  struct RemoveOutput {
+    fs::path path;
+    ~RemoveOutput() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } remove_output{output};
+  struct Child {
+    fs::path directory;
+    int postmaster = 0;
+  };
+  auto start_child = [&](std::unique_ptr<pgsift::testing::BackgroundProcess>& process) {
+    process = std::make_unique<pgsift::testing::BackgroundProcess>(
+        std::vector<std::string>{self.string(), "[.harness-child]"}, output);
+    // Catch2 prints its filter line first; the child then prints ours.
+    REQUIRE(pgsift::testing::wait_until(
+        [&] {
+          std::string out = process->output();
+          auto at = out.find("cluster /");
+          return at != std::string::npos && out.find('\n', at) != std::string::npos;
+        },
+        std::chrono::seconds(60)));
+    const std::string out = process->output();
+    std::istringstream line(out.substr(out.find("cluster /")));
+    std::string word;
+    Child child;
+    line >> word >> child.directory >> child.postmaster;
+    REQUIRE(word == "cluster");
+    REQUIRE(fs::exists(child.directory));
+    REQUIRE(pgsift::testing::process_is_running(child.postmaster));
+    return child;
+  };
+
+  for (int signal : {SIGTERM, SIGINT}) {
+    INFO("signal " << signal);
+    std::unique_ptr<pgsift::testing::BackgroundProcess> process;
+    Child child = start_child(process);
+    process->send_signal(signal);
+    REQUIRE(process->wait_for(std::chrono::seconds(30)).has_value());
+    CHECK_FALSE(fs::exists(child.directory));
+    CHECK_FALSE(pgsift::testing::process_is_running(child.postmaster));
+  }
+
+  // SIGKILL cannot be handled: the next cluster start removes the leftovers.
+  std::unique_ptr<pgsift::testing::BackgroundProcess> process;
+  Child child = start_child(process);
+  process->send_signal(SIGKILL);
+  REQUIRE(process->wait_for(std::chrono::seconds(10)).has_value());
+  REQUIRE(fs::exists(child.directory));
+  PgCluster next;
+  CHECK_FALSE(fs::exists(child.directory));
+  CHECK(pgsift::testing::wait_until(
+      [&] { return !pgsift::testing::process_is_running(child.postmaster); },
+      std::chrono::seconds(5)));
 }

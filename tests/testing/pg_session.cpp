@@ -100,7 +100,9 @@ PgSession::~PgSession() {
 }
 
 PgSession::PgSession(PgSession&& other) noexcept
-    : conn_(other.conn_), conninfo_(std::move(other.conninfo_)), notices_(std::move(other.notices_)) {
+    : conn_(other.conn_),
+      conninfo_(std::move(other.conninfo_)),
+      notices_(std::move(other.notices_)) {
   other.conn_ = nullptr;
 }
 

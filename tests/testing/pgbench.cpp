@@ -23,7 +23,8 @@ std::vector<std::string> connection_args(const PgCluster& cluster, const std::st
 
 void pgbench_init(const PgCluster& cluster, int scale, const std::string& database) {
   std::vector<std::string> argv = {kPgbench, "-i", "-q", "-s", std::to_string(scale)};
-  for (std::string& a : connection_args(cluster, "postgres", database)) argv.push_back(std::move(a));
+  for (std::string& a : connection_args(cluster, "postgres", database))
+    argv.push_back(std::move(a));
   ProcessResult r = run_process(argv);
   if (r.exit_code != 0) throw std::runtime_error("pgbench -i failed:\n" + r.output);
 }
@@ -31,8 +32,8 @@ void pgbench_init(const PgCluster& cluster, int scale, const std::string& databa
 PgbenchRun::PgbenchRun(const PgCluster& cluster, const PgbenchOptions& options) {
   static std::atomic<int> counter{0};
   const std::string id = std::to_string(++counter);
-  std::vector<std::string> argv = {kPgbench, "-n", "-M", options.protocol,
-                                   "-c", std::to_string(options.clients), "-j", "1"};
+  std::vector<std::string> argv = {
+      kPgbench, "-n", "-M", options.protocol, "-c", std::to_string(options.clients), "-j", "1"};
   if (options.seconds > 0) {
     argv.insert(argv.end(), {"-T", std::to_string(options.seconds)});
   } else {
@@ -46,8 +47,10 @@ PgbenchRun::PgbenchRun(const PgCluster& cluster, const PgbenchOptions& options) 
     argv.insert(argv.end(), {"-f", script.string()});
   }
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  for (std::string& a : connection_args(cluster, options.user, options.database)) argv.push_back(std::move(a));
-  process_ = std::make_unique<BackgroundProcess>(argv, cluster.directory() / ("pgbench-" + id + ".out"));
+  for (std::string& a : connection_args(cluster, options.user, options.database))
+    argv.push_back(std::move(a));
+  process_ =
+      std::make_unique<BackgroundProcess>(argv, cluster.directory() / ("pgbench-" + id + ".out"));
 }
 
 ProcessResult PgbenchRun::wait(std::chrono::milliseconds timeout) {

@@ -32,7 +32,8 @@ struct PgbenchOptions {
 
 /// pgbench -i -q -s <scale> (creates pgbench_accounts & co.); throws with
 /// pgbench's output when it fails.
-void pgbench_init(const PgCluster& cluster, int scale = 1, const std::string& database = "postgres");
+void pgbench_init(const PgCluster& cluster, int scale = 1,
+                  const std::string& database = "postgres");
 
 /// A pgbench run in the background. The destructor interrupts it if it is
 /// still running (so a failing test never leaves it behind).

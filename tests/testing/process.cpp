@@ -164,6 +164,16 @@ void BackgroundProcess::send_signal(int signal) {
 
 std::string BackgroundProcess::output() const { return read_file(output_path_); }
 
+bool process_is_running(pid_t pid) {
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) return false;
+  // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  const char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";

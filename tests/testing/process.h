@@ -53,6 +53,10 @@ class BackgroundProcess {
   std::filesystem::path output_path_;
 };
 
+/// True while process `pid` runs (a zombie waiting to be reaped counts as
+/// ended: a server whose parent is a container init may stay one).
+bool process_is_running(pid_t pid);
+
 /// Reads a whole file; "" when it does not exist.
 std::string read_file(const std::filesystem::path& path);
 

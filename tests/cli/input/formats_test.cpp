@@ -77,14 +77,15 @@ Collected collect(const std::vector<std::string>& paths, cli::input::InputOption
   return c;
 }
 
-const std::string kSamples = std::string(SHARED_DIR) + "/reference/samples/";
+// Copies of reference/samples/scenario.{log,csv,json} (real PG15 output).
+const std::string kSamples = std::string(FIXTURES_DIR) + "/logs/";
 
 }  // namespace
 
 TEST_CASE("formats: stderr, csvlog and jsonlog of one workload give the same events", "[ingest]") {
-  Collected text = collect({kSamples + "scenario.log"});
-  Collected csv = collect({kSamples + "scenario.csv"});
-  Collected json = collect({kSamples + "scenario.json"});
+  Collected text = collect({kSamples + "stderr/pg15-scenario.log"});
+  Collected csv = collect({kSamples + "csvlog/pg15-scenario.csv"});
+  Collected json = collect({kSamples + "jsonlog/pg15-scenario.json"});
   REQUIRE(text.error.empty());
   REQUIRE(csv.error.empty());
   REQUIRE(json.error.empty());
@@ -119,7 +120,7 @@ TEST_CASE("formats: stderr, csvlog and jsonlog of one workload give the same eve
 }
 
 TEST_CASE("formats: extended protocol carries parameters and the execute duration", "[ingest]") {
-  Collected text = collect({kSamples + "scenario.log"});
+  Collected text = collect({kSamples + "stderr/pg15-scenario.log"});
   // "duration: 0.032 ms  execute P_0: SELECT bal FROM acct WHERE id = $1;" + "$1 = '32'".
   REQUIRE(!text.statements.empty());
   bool found = false;
@@ -139,7 +140,7 @@ TEST_CASE("formats: extended protocol carries parameters and the execute duratio
 }
 
 TEST_CASE("formats: lock waits carry holders, wait queue, relation and tuple", "[ingest]") {
-  Collected text = collect({kSamples + "scenario.log"});
+  Collected text = collect({kSamples + "stderr/pg15-scenario.log"});
   REQUIRE(text.locks.size() == 4);
   CHECK(text.locks[0] ==
         "18013|0|18013|ShareLock|transaction 42007|1000.13|17990,|18013,|acct|(0,10)|"

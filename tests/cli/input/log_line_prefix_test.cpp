@@ -1,0 +1,117 @@
+// The log_line_prefix matcher: every escape, padding, names with any
+// characters, %q, and no space before the severity (RDS).
+#include <catch2/catch.hpp>
+
+#include "cli/input/log_line_prefix.h"
+#include "cli/input/timestamp.h"
+
+using namespace pgsift;
+using pgsift::cli::input::LineTag;
+using pgsift::cli::input::LogLinePrefix;
+using pgsift::cli::input::PrefixFields;
+
+namespace {
+model::Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s, int ms = 0) {
+  return (cli::input::days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) *
+             model::kMicrosPerSecond +
+         ms * 1000;
+}
+}  // namespace
+
+TEST_CASE("prefix: the harness prefix with every field", "[ingest]") {
+  LogLinePrefix p("%m [%p] %c %v %x %e %a %u@%d ");
+  PrefixFields f;
+  LineTag tag;
+  std::string line =
+      "2026-11-26 12:18:58.177 UTC [17975] 6b0823b2.4637 3/10415 42007 00000 app,v2 "
+      "alice smith@shop db LOG:  duration: 1.000 ms  statement: SELECT 1";
+  REQUIRE(p.match(line, f, tag));
+  CHECK(f.time == utc(2026, 11, 26, 12, 18, 58, 177));
+  CHECK(f.pid == 17975);
+  CHECK(f.session_id == "6b0823b2.4637");
+  CHECK(f.virtual_xid == "3/10415");
+  CHECK(f.xid == 42007);
+  CHECK(f.sqlstate == "00000");
+  // Free-text names may contain the separators: the matcher backtracks.
+  CHECK(f.application == "app,v2");
+  CHECK(f.user == "alice smith");
+  CHECK(f.database == "shop db");
+  CHECK(tag.level == model::LogLevel::log);
+  CHECK(line.substr(tag.text_start) == "duration: 1.000 ms  statement: SELECT 1");
+}
+
+TEST_CASE("prefix: an application name with spaces before the severity", "[ingest]") {
+  LogLinePrefix p("%m [%p] %q%u@%d/%a ");
+  PrefixFields f;
+  LineTag tag;
+  REQUIRE(p.match("2026-01-01 00:00:00.000 UTC [5] bob@db/PostgreSQL JDBC Driver LOG:  x", f, tag));
+  CHECK(f.application == "PostgreSQL JDBC Driver");
+  CHECK(f.user == "bob");
+}
+
+TEST_CASE("prefix: RDS has no space before the severity", "[ingest]") {
+  LogLinePrefix p("%t:%r:%u@%d:[%p]:");
+  PrefixFields f;
+  LineTag tag;
+  REQUIRE(p.match("2020-03-11 20:40:44 CET:10.0.3.121(36864):u@db:[12774]:LOG:  duration: 1 ms",
+                  f, tag));
+  CHECK(f.time == utc(2020, 3, 11, 19, 40, 44));  // CET = UTC+1
+  CHECK(f.client == "10.0.3.121(36864)");
+  CHECK(f.user == "u");
+  CHECK(f.database == "db");
+  CHECK(f.pid == 12774);
+  // Background processes print empty session fields.
+  REQUIRE(p.match("2020-03-11 20:40:43 CET::@:[12760]:LOG:  starting PostgreSQL 12.2", f, tag));
+  CHECK(f.user.empty());
+  CHECK(f.pid == 12760);
+}
+
+TEST_CASE("prefix: %q ends the prefix for non-session processes", "[ingest]") {
+  LogLinePrefix p("%m [%p] %q%u@%d ");
+  PrefixFields f;
+  LineTag tag;
+  REQUIRE(p.match("2025-01-21 18:32:48.288 CET [77898] LOG:  checkpoint starting: time", f, tag));
+  CHECK(f.stopped_at_q);
+  REQUIRE(p.match("2025-01-21 18:32:48.288 CET [77898] bob@db ERROR:  boom", f, tag));
+  CHECK(f.user == "bob");
+  CHECK(tag.level == model::LogLevel::error);
+  CHECK_FALSE(p.match("pg_ctl: could not start server", f, tag));
+}
+
+TEST_CASE("prefix: padding, %n, %l, %Q, %b, %P, %i, %% and numeric zones", "[ingest]") {
+  LogLinePrefix p("%n %-8u|%10d|%l %Q %b [%P] %i 100%% ");
+  PrefixFields f;
+  LineTag tag;
+  REQUIRE(p.match("1700000000.123 bob     |      shop|7 -42 client backend [] SELECT waiting 100% "
+                  "ERROR:  x",
+                  f, tag));
+  CHECK(f.time == 1700000000123000);
+  CHECK(f.user == "bob");
+  CHECK(f.database == "shop");
+  CHECK(f.session_line == 7);
+  CHECK(f.query_id == "-42");
+  CHECK(f.backend_type == "client backend");
+  CHECK(f.ps_display == "SELECT waiting");
+  LogLinePrefix q("%t [%p] ");
+  REQUIRE(q.match("2026-01-01 03:00:00 +03 [5] LOG:  x", f, tag));
+  CHECK(f.time == utc(2026, 1, 1, 0, 0, 0));
+  REQUIRE(q.match("2026-01-01 03:00:00 -0330 [5] LOG:  x", f, tag));
+  CHECK(f.time == utc(2026, 1, 1, 6, 30, 0));
+}
+
+TEST_CASE("prefix: localized severities are recognised as such", "[ingest]") {
+  LogLinePrefix p("%m [%p] ");
+  PrefixFields f;
+  LineTag tag;
+  REQUIRE(p.match("2026-01-01 00:00:00.000 UTC [5] FEHLER:  Relation existiert nicht", f, tag));
+  CHECK(tag.localized);
+  CHECK(tag.level == model::LogLevel::unknown);
+}
+
+TEST_CASE("prefix: hostile lines cannot make matching slow", "[ingest]") {
+  LogLinePrefix p("%u@%d@%a@%h ");
+  PrefixFields f;
+  LineTag tag;
+  std::string line(20000, '@');
+  CHECK_FALSE(p.match(line, f, tag));
+}
