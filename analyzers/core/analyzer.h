@@ -35,6 +35,9 @@ class SessionDirectory {
   virtual ~SessionDirectory() = default;
   /// The open session with this pid, or nullptr.
   virtual const model::SessionState* find(std::int32_t pid) const = 0;
+  /// Every open session (lock-timeout names a likely holder when the log
+  /// shows none). Default: none known.
+  virtual std::vector<const model::SessionState*> open_session_states() const { return {}; }
 };
 
 /// Where rules put findings. Aggregates findings with equal ids.
@@ -53,6 +56,9 @@ struct Schema {
   std::map<std::string, std::vector<std::string>> checks;
   /// child table.column -> parent table (foreign keys).
   std::map<std::string, std::string> foreign_keys;
+  /// pg_class OID -> "schema.name" (from --schema-from), to name relations
+  /// that lock-wait lines give only by OID.
+  std::map<std::uint64_t, std::string> relation_names;
   bool known = false;
 };
 
@@ -89,6 +95,8 @@ struct RuleEntry {
   /// Option names with defaults and meanings, for `pgsift rules ID` and config.
   std::vector<std::pair<std::string, std::string>> options;  // name -> "default: meaning"
   std::function<std::unique_ptr<Rule>(const RuleContext&)> make;
+  /// Checks option values before `make` (may be empty: any value accepted).
+  OptionValidator validate;
 };
 
 /// All rules, alphabetical by id. Defined in analyzers/core/registry.cpp.

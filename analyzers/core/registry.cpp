@@ -3,6 +3,11 @@
 #include <map>
 
 #include "analyzers/core/analyzer.h"
+// Concurrency rules:
+#include "analyzers/check_then_act/check_then_act.h"
+#include "analyzers/deadlock/deadlock.h"
+#include "analyzers/lock_timeout/lock_timeout.h"
+#include "analyzers/lock_wait/lock_wait.h"
 
 namespace pgsift::core {
 
@@ -14,6 +19,16 @@ std::vector<RuleEntry> build_registry() {
   // Session rules (n-plus-one, repeated-query, idle-in-transaction):
 
   // Concurrency rules (check-then-act, lock-wait, deadlock, lock-timeout):
+  add({analyzers::CheckThenActRule::kInfo, analyzers::CheckThenActRule::option_docs(),
+       [](const RuleContext& c) { return std::make_unique<analyzers::CheckThenActRule>(c); },
+       &analyzers::CheckThenActRule::validate});
+  add({analyzers::DeadlockRule::kInfo, {},
+       [](const RuleContext& c) { return std::make_unique<analyzers::DeadlockRule>(c); }, {}});
+  add({analyzers::LockTimeoutRule::kInfo, {},
+       [](const RuleContext& c) { return std::make_unique<analyzers::LockTimeoutRule>(c); }, {}});
+  add({analyzers::LockWaitRule::kInfo, analyzers::LockWaitRule::option_docs(),
+       [](const RuleContext& c) { return std::make_unique<analyzers::LockWaitRule>(c); },
+       &analyzers::LockWaitRule::validate});
 
   (void)add;
   std::vector<RuleEntry> entries;

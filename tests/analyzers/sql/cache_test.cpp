@@ -40,7 +40,7 @@ TEST_CASE("cache capacity bounds the entries", "[sql]") {
   // Evicted shapes are parsed again, correctly.
   Parsed again = parse("SELECT c0 FROM capacity_probe");
   CHECK(only(again).tables.at(0).name == "capacity_probe");
-  set_cache_capacity(50000);
+  set_cache_capacity(20000);
 }
 
 TEST_CASE("parsing from several threads", "[sql]") {

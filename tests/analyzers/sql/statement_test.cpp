@@ -507,6 +507,14 @@ TEST_CASE("tags from sqlcommenter and Marginalia comments", "[sql]") {
   CHECK(only(a).tags.at("traceparent") == "00-a-01");
   CHECK(only(b).tags.at("traceparent") == "00-b-01");
   CHECK(only(a).fingerprint == only(b).fingerprint);
+  // A loop with static tags reuses one tagged copy; other tags get their own.
+  Parsed l1 = parse("SELECT * FROM users WHERE id = 1 /*controller='users',action='show'*/");
+  Parsed l2 = parse("SELECT * FROM users WHERE id = 2 /*controller='users',action='show'*/");
+  Parsed l3 = parse("SELECT * FROM users WHERE id = 3 /*controller='posts',action='show'*/");
+  CHECK(l1.shape == l2.shape);
+  CHECK(only(l3).tags.at("controller") == "posts");
+  CHECK(only(l2).tags.at("controller") == "users");
+  CHECK(l2.literals == std::vector<std::string>{"2"});
 }
 
 TEST_CASE("SQL that does not parse", "[sql]") {
