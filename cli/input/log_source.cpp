@@ -261,6 +261,56 @@ std::string read_one(ReadState& st, ByteSource& source, const std::string& displ
   return "";
 }
 
+// The time of the first record of a file, from its first lines; kNoTime when
+// it cannot be told. Used to put the files of a rotated series in order.
+model::Timestamp first_record_time(const std::string& path, const InputOptions& options) {
+  std::string error;
+  std::unique_ptr<ByteSource> source = open_byte_source(path, error);
+  if (source == nullptr) return model::kNoTime;
+  LineReader lines(*source);
+  std::vector<std::string_view> head = lines.peek(kDetectLines);
+  std::string format = options.format.empty() ? detect_format(head) : options.format;
+  std::string prefix = options.prefix;
+  if (prefix.empty() && (format == "stderr" || format == "syslog" || format == "cloudsql")) {
+    std::vector<std::string> storage;
+    prefix = detect_prefix(prefixed_texts(head, format, storage), format);
+  }
+  InputSummary summary;
+  model::Timestamp first = model::kNoTime;
+  ReaderContext ctx;
+  ctx.summary = &summary;
+  ctx.emit = [&](model::LogRecord& r) {
+    if (first == model::kNoTime) first = r.header.time;
+  };
+  ctx.warn = [](const std::string&) {};
+  std::unique_ptr<RecordReader> reader = make_reader(format, prefix, ctx);
+  if (reader == nullptr) return model::kNoTime;
+  Line line;
+  for (std::size_t i = 0; i < head.size() && first == model::kNoTime; ++i) {
+    line.text = head[i];
+    line.number = i + 1;
+    reader->line(line);
+  }
+  reader->finish();
+  return first;
+}
+
+// Files named on the command line are read oldest first when every one of
+// them tells its first time (postgresql.log.2 before postgresql.log.1).
+void order_by_first_time(std::vector<std::string>& inputs, const InputOptions& options) {
+  if (inputs.size() < 2) return;
+  std::vector<std::pair<model::Timestamp, std::string>> timed;
+  for (const std::string& path : inputs) {
+    if (path == "-") return;
+    model::Timestamp t = first_record_time(path, options);
+    if (t == model::kNoTime) return;
+    timed.emplace_back(t, path);
+  }
+  std::stable_sort(timed.begin(), timed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i] = timed[i].second;
+}
+
 }  // namespace
 
 std::string read_logs(const std::vector<std::string>& paths, const InputOptions& options,
@@ -284,6 +334,7 @@ std::string read_logs(const std::vector<std::string>& paths, const InputOptions&
       inputs.push_back(path);
     }
   }
+  order_by_first_time(inputs, options);
   std::uint64_t records = 0;
   std::size_t failed = 0;
   for (const std::string& path : inputs) {

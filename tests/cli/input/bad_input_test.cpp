@@ -307,3 +307,16 @@ TEST_CASE("inputs: a directory is read in time order as one stream; stdin", "[in
   CHECK(status == 0);
   CHECK(out.find("format csvlog, compression gzip") != std::string::npos);
 }
+
+TEST_CASE("inputs: files of a rotated series given in any order are read oldest first",
+          "[ingest]") {
+  std::vector<cli::input::InputSummary> summaries;
+  std::ostringstream err;
+  std::string error = cli::input::read_logs(
+      {kSamples + "stderr/pg15-scenario.log", kSamples + "rds/rds-pg12.log"}, {},
+      [](const model::Event&) {}, summaries, err);
+  CHECK(error.empty());
+  REQUIRE(summaries.size() == 2);
+  CHECK(summaries[0].path == kSamples + "rds/rds-pg12.log");  // 2020 before 2026
+  CHECK(summaries[1].path == kSamples + "stderr/pg15-scenario.log");
+}
