@@ -9,6 +9,8 @@ CommandSpec analyze_command();
 CommandSpec events_command();
 
 // Live commands:
+CommandSpec watch_command();
+CommandSpec statements_command();
 
 // Configuration and documentation commands:
 CommandSpec rules_command();
@@ -21,6 +23,8 @@ std::vector<CommandSpec> command_table() {
   table.push_back(events_command());
 
   // Live:
+  table.push_back(watch_command());
+  table.push_back(statements_command());
 
   // Configuration and documentation:
   table.push_back(rules_command());
