@@ -1,4 +1,5 @@
 #include "cli/analysis/pipeline.h"
+#include "cli/schema/schema_loader.h"
 
 #include <memory>
 
@@ -40,7 +41,15 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
 
   FindingCollector collector;
   session::SessionTracker tracker(tracker_options, collector);
-  const core::Schema schema;
+  core::Schema schema;
+  if (!request.schema_files.empty()) {
+    result.error = schema::load_schema_files(request.schema_files, schema, err);
+    if (!result.error.empty()) return result;
+  }
+  if (!request.schema_conninfo.empty()) {
+    result.error = schema::load_schema_from_database(request.schema_conninfo, schema);
+    if (!result.error.empty()) return result;
+  }
   std::vector<std::unique_ptr<core::Rule>> rules;
   for (const core::RuleEntry* entry : selected) {
     core::RuleContext context;

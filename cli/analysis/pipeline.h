@@ -21,6 +21,8 @@ struct AnalysisRequest {
   std::vector<std::string> rules;    // --rules values (comma lists)
   std::vector<std::string> options;  // --option RULE.KEY=VALUE values
   bool show_values = false;
+  std::vector<std::string> schema_files;  // --schema FILE (DDL), repeatable
+  std::string schema_conninfo;            // --schema-from CONNINFO (catalog, read-only)
 };
 
 struct AnalysisResult {

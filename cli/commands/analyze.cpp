@@ -156,6 +156,13 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
       ->group("Input");
   sub.add_flag("--strict", request.input.strict, "Exit 2 when any line cannot be read")
       ->group("Input");
+  sub.add_option("--schema", request.schema_files,
+                 "DDL file (pg_dump --schema-only or migrations) with keys and constraints; "
+                 "repeatable")
+      ->group("Input");
+  sub.add_option("--schema-from", request.schema_conninfo,
+                 "Read keys and constraints from this database (read-only catalog queries)")
+      ->group("Input");
   sub.add_option("--rules", request.rules,
                  "Rules to run: comma list of ids, 'all', '-id' excludes (default: all)")
       ->group("Selection");
