@@ -43,6 +43,7 @@ struct FixtureSpec {
   std::vector<std::string> options;
   std::vector<Expectation> expect;
   std::vector<std::string> notes;
+  std::vector<std::string> schema_files;
 };
 
 std::string read_file(const fs::path& path) {
@@ -73,6 +74,11 @@ FixtureSpec read_spec(const fs::path& path, const std::string& rule_dir) {
       spec.rules = split(line.substr(9), ',');
     } else if (line.rfind("#@ options:", 0) == 0) {
       spec.options = split(line.substr(11), ' ');
+    } else if (line.rfind("#@ schema:", 0) == 0) {
+      // DDL beside the fixture, passed as --schema.
+      std::string file = line.substr(10);
+      file.erase(0, file.find_first_not_of(' '));
+      spec.schema_files.push_back((path.parent_path() / file).string());
     } else if (line.rfind("#@ note:", 0) == 0) {
       spec.notes.push_back(line.substr(9));
     } else if (line.rfind("#@ expect ", 0) == 0) {
@@ -123,6 +129,7 @@ void check_fixture(const fs::path& path) {
   request.paths = {path.string()};
   request.rules = spec.rules;
   request.options = spec.options;
+  request.schema_files = spec.schema_files;
   std::ostringstream err;
   auto result = pgsift::cli::analysis::analyze_logs(request, err);
   REQUIRE(result.error == "");

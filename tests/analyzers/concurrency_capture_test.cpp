@@ -1,4 +1,4 @@
-// Refreshes fixtures/concurrency/<rule>/<scenario>.{log,csv,json} from real runs of
+// Refreshes fixtures/rules/<rule>/<scenario>.{log,csv,json} from real runs of
 // the §6 scenarios (all three log formats come from one server run). Hidden:
 // run it on purpose with `pgsift_tests "[.capture]"`. Each log gets a
 // <fixture>.expect beside it (format: tests/fixtures_test.cpp) written from
@@ -69,7 +69,7 @@ TEST_CASE("concurrency: capture scenario fixtures from a real server", "[.captur
       scenario.steps(run);
       run.close();
       pg.sync_logs();
-      const fs::path dir = fs::path(FIXTURES_DIR) / "concurrency" / scenario.rule;
+      const fs::path dir = fs::path(FIXTURES_DIR) / "rules" / scenario.rule;
       fs::create_directories(dir);
       const std::vector<std::pair<LogKind, std::string>> kinds = {
           {LogKind::stderr_log, ".log"}, {LogKind::csvlog, ".csv"}, {LogKind::jsonlog, ".json"}};

@@ -2,7 +2,7 @@
 // real PostgreSQL 15 (tests/testing/PgCluster) with truly concurrent
 // sessions, each with the findings pgsift must report about its log. Used by
 // concurrency_e2e_test.cpp (live runs, every log format) and by the hidden
-// "[.capture]" test that refreshes fixtures/concurrency/<rule>/*.{log,csv,json}.
+// "[.capture]" test that refreshes fixtures/rules/<rule>/*.{log,csv,json}.
 #pragma once
 
 #include <chrono>
