@@ -1,4 +1,4 @@
-// Hand-written parsers (no std::regex, no locale): they run once per line.
+// Hand-written parsers (no regular-expression library, no locale): they run once per line.
 #include "cli/input/timestamp.h"
 
 #include <array>
