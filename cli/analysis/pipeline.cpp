@@ -9,8 +9,6 @@
 
 namespace pgsift::cli::analysis {
 
-namespace {
-
 // Rules that need every statement logged, and what they lose otherwise.
 void add_coverage_notes(const model::LogCoverage& coverage,
                         const std::vector<const core::RuleEntry*>& rules,
@@ -25,39 +23,45 @@ void add_coverage_notes(const model::LogCoverage& coverage,
   }
 }
 
-}  // namespace
+std::string prepare_rules(const AnalysisRequest& request, core::FindingSink& sink, RuleRun& run,
+                          std::ostream& err) {
+  std::string error = select_rules(request.rules, run.selected);
+  if (!error.empty()) return error;
+  RuleOptions options;
+  error = parse_rule_options(request.options, options);
+  if (!error.empty()) return error;
+  session::TrackerOptions tracker_options;
+  error = session::TrackerOptions::from_options(options.session, tracker_options);
+  if (!error.empty()) return error;
+  run.tracker = std::make_unique<session::SessionTracker>(tracker_options, sink);
+  if (!request.schema_files.empty()) {
+    error = schema::load_schema_files(request.schema_files, run.schema, err);
+    if (!error.empty()) return error;
+  }
+  if (!request.schema_conninfo.empty()) {
+    error = schema::load_schema_from_database(request.schema_conninfo, run.schema);
+    if (!error.empty()) return error;
+  }
+  for (const core::RuleEntry* entry : run.selected) {
+    core::RuleContext context;
+    context.options = options.of(entry->info.id);
+    context.schema = &run.schema;
+    context.coverage = &run.tracker->coverage();
+    run.rules.push_back(entry->make(context));
+    run.tracker->add_rule(run.rules.back().get());
+  }
+  return "";
+}
 
 AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   AnalysisResult result;
-  std::vector<const core::RuleEntry*> selected;
-  result.error = select_rules(request.rules, selected);
-  if (!result.error.empty()) return result;
-  RuleOptions options;
-  result.error = parse_rule_options(request.options, options);
-  if (!result.error.empty()) return result;
-  session::TrackerOptions tracker_options;
-  result.error = session::TrackerOptions::from_options(options.session, tracker_options);
-  if (!result.error.empty()) return result;
-
   FindingCollector collector;
-  session::SessionTracker tracker(tracker_options, collector);
-  core::Schema schema;
-  if (!request.schema_files.empty()) {
-    result.error = schema::load_schema_files(request.schema_files, schema, err);
-    if (!result.error.empty()) return result;
-  }
-  if (!request.schema_conninfo.empty()) {
-    result.error = schema::load_schema_from_database(request.schema_conninfo, schema);
-    if (!result.error.empty()) return result;
-  }
-  std::vector<std::unique_ptr<core::Rule>> rules;
+  RuleRun run;
+  result.error = prepare_rules(request, collector, run, err);
+  if (!result.error.empty()) return result;
+  const std::vector<const core::RuleEntry*>& selected = run.selected;
+  session::SessionTracker& tracker = *run.tracker;
   for (const core::RuleEntry* entry : selected) {
-    core::RuleContext context;
-    context.options = options.of(entry->info.id);
-    context.schema = &schema;
-    context.coverage = &tracker.coverage();
-    rules.push_back(entry->make(context));
-    tracker.add_rule(rules.back().get());
     result.rules_run.emplace_back(entry->info.id);
     result.report.rules.push_back(entry->info);
   }

@@ -4,6 +4,7 @@
 // reuse it.
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -35,5 +36,28 @@ struct AnalysisResult {
 
 /// Runs the whole analysis. Input warnings go to `err` as they happen.
 AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err);
+
+/// The rules of a request (selection, options, schema) driven by a session
+/// tracker that reports to a sink: what analyze_logs sets up before reading,
+/// for drivers that feed events themselves (follow mode, cli/live/). Rules
+/// keep the schema's address, so a RuleRun never moves.
+struct RuleRun {
+  RuleRun() = default;
+  RuleRun(const RuleRun&) = delete;
+  RuleRun& operator=(const RuleRun&) = delete;
+  std::vector<const core::RuleEntry*> selected;
+  core::Schema schema;
+  std::unique_ptr<session::SessionTracker> tracker;
+  std::vector<std::unique_ptr<core::Rule>> rules;
+};
+
+/// Fills `run` from `request`; "" or a one-line error (bad rule, option, schema).
+std::string prepare_rules(const AnalysisRequest& request, core::FindingSink& sink, RuleRun& run,
+                          std::ostream& err);
+
+/// Notes on what the log's settings hide from the rules (after tracker finish()).
+void add_coverage_notes(const model::LogCoverage& coverage,
+                        const std::vector<const core::RuleEntry*>& rules,
+                        std::vector<std::string>& notes);
 
 }  // namespace pgsift::cli::analysis

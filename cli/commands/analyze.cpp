@@ -13,6 +13,8 @@
 #include "cli/analysis/pipeline.h"
 #include "cli/command.h"
 #include "cli/gate/analyze_gate.h"
+#include "cli/live/follow_analyze.h"
+#include "cli/live/live_common.h"
 #include "cli/report/reporters.h"
 
 namespace pgsift::cli {
@@ -26,6 +28,7 @@ struct AnalyzeOptions {
   std::string color = "auto";
   // Gate (config file, baseline, budgets): cli/gate/analyze_gate.h.
   gate::GateFlags gate_flags;
+  live::FollowRequest follow;  // --follow, --duration: cli/live/follow_analyze.h
   std::function<bool(const std::string&)> given;  // was this flag on the command line?
 };
 
@@ -101,7 +104,11 @@ ExitCode run_analyze(AnalyzeOptions& options, CommandIo io) {
     print_error(io.err, error);
     return ExitCode::cannot_run;
   }
-  analysis::AnalysisResult result = analysis::analyze_logs(options.request, io.err);
+  analysis::AnalysisResult result =
+      options.follow.enabled
+          ? live::follow_analyze(options.request, options.follow,
+                                 live::live_lines_stream(options.reports, io), io.err)
+          : analysis::analyze_logs(options.request, io.err);
   if (!result.error.empty()) {
     print_error(io.err, result.error);
     return ExitCode::cannot_run;
@@ -155,6 +162,17 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
                  "log_line_prefix of stderr/syslog logs (default: detect)")
       ->group("Input");
   sub.add_flag("--strict", request.input.strict, "Exit 2 when any line cannot be read")
+      ->group("Input");
+  CLI::Option* follow =
+      sub.add_flag("--follow", options->follow.enabled,
+                   "Keep following the log like tail -F (rotation, truncation) and print findings "
+                   "as they come; Ctrl-C or --duration ends it with the report")
+          ->group("Input");
+  sub.add_option("--duration", options->follow.duration,
+                 "With --follow: stop after this long (250ms, 30s, 5m; default: Ctrl-C)")
+      ->check(CLI::Validator([](std::string& text) { return live::check_duration(text); },
+                             "DURATION"))
+      ->needs(follow)
       ->group("Input");
   sub.add_option("--schema", request.schema_files,
                  "DDL file (pg_dump --schema-only or migrations) with keys and constraints; "

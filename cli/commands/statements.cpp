@@ -83,7 +83,7 @@ ExitCode run_statements(const StatementsOptions& options, CommandIo io) {
     print_error(io.err, "--interval must be more than 0");
     return ExitCode::cannot_run;
   }
-  std::vector<live::ReportTarget> targets;
+  std::vector<report::ReportTarget> targets;
   if (std::string error = live::resolve_reports(options.report, targets); !error.empty()) {
     print_error(io.err, error);
     return ExitCode::cannot_run;

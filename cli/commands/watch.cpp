@@ -13,6 +13,7 @@
 #include "cli/live/activity.h"
 #include "cli/live/live_common.h"
 #include "cli/live/live_report.h"
+#include "cli/live/log_watch.h"
 #include "cli/live/watch_tracker.h"
 
 namespace pgsift::cli {
@@ -27,6 +28,8 @@ struct WatchOptions {
   std::string lock_wait_threshold = "1s";
   bool plain = false;
   live::ReportOptions report;
+  std::string log;                    // --log FILE|auto; "" = no log
+  analysis::AnalysisRequest log_request;  // --format, --prefix, --rules, --option
 };
 
 std::string update_line(const live::LiveUpdate& update) {
@@ -82,7 +85,8 @@ void print_trees(const live::ActivitySample& sample, const std::vector<live::Blo
 // recent findings. Redrawn from the top each interval.
 void draw_screen(const std::string& server, const live::ActivitySample& sample,
                  const std::vector<live::BlockingTree>& trees,
-                 const std::deque<std::string>& recent, std::ostream& out) {
+                 const std::deque<std::string>& recent, const live::LogWatch* log,
+                 std::ostream& out) {
   std::ostringstream screen;
   screen << "\x1b[H\x1b[2J";
   std::size_t waiting = 0, idle = 0;
@@ -93,6 +97,7 @@ void draw_screen(const std::string& server, const live::ActivitySample& sample,
   screen << "pgsift watch  " << server << "  " << live::format_timestamp(sample.now) << "\n"
          << sample.backends.size() << " sessions, " << waiting << " waiting on locks, " << idle
          << " idle in transaction";
+  if (log != nullptr) screen << "\nlog " << log->path() << ": " << log->statements() << " statements";
   screen << "\n\nBlocking trees:\n";
   if (trees.empty()) screen << "  (none)\n";
   print_trees(sample, trees, screen);
@@ -125,7 +130,7 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
     return ExitCode::cannot_run;
   }
 
-  std::vector<live::ReportTarget> targets;
+  std::vector<report::ReportTarget> targets;
   if (std::string error = live::resolve_reports(options.report, targets); !error.empty()) {
     print_error(io.err, error);
     return ExitCode::cannot_run;
@@ -142,6 +147,21 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
   const std::vector<std::string> privilege_notes = live::privilege_notes(*connection.current());
   for (const auto& note : privilege_notes) print_warning(io.err, note);
 
+  std::unique_ptr<live::LogWatch> log;
+  if (!options.log.empty()) {
+    analysis::AnalysisRequest request = options.log_request;
+    request.show_values = options.report.show_values;
+    std::string error;
+    try {
+      log = live::LogWatch::open(options.log, request, *connection.current(), io.err, error);
+    } catch (const live::QueryError& e) {
+      error = std::string("--log: cannot read the server's log settings: ") + e.what();
+    }
+    if (log == nullptr) {
+      print_error(io.err, error);
+      return ExitCode::cannot_run;
+    }
+  }
 
   const bool tty = !options.plain && !machine_stdout && &io.out == &std::cout &&
                    ::isatty(STDOUT_FILENO) != 0;
@@ -192,8 +212,15 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
           new_lines.push_back(text);
         }
       }
+      if (log != nullptr) {
+        if (std::string error = log->poll(conn, new_lines); !error.empty()) {
+          emit(new_lines);
+          print_error(io.err, error);
+          return ExitCode::cannot_run;
+        }
+      }
       emit(new_lines);
-      if (tty) draw_screen(server, sample, trees, recent, io.out);
+      if (tty) draw_screen(server, sample, trees, recent, log.get(), io.out);
     } catch (const live::QueryError& e) {
       if (e.connection_lost() || !conn->is_alive())
         connection.lost(e.what());
@@ -218,6 +245,14 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
   live_input.records = samples;
   final_report.inputs.push_back(live_input);
   final_report.findings = tracker.findings();
+  if (log != nullptr) {
+    // The log's inputs follow the activity input (FollowedLogOptions::input_index).
+    log->finish(final_lines);
+    analysis::AnalysisResult logged = log->take_result();
+    for (auto& input : logged.report.inputs) final_report.inputs.push_back(std::move(input));
+    for (auto& finding : logged.report.findings) final_report.findings.push_back(std::move(finding));
+    for (auto& note : logged.report.notes) final_report.notes.push_back(std::move(note));
+  }
   emit(final_lines);
   final_report.notes.push_back("live watch: " + std::to_string(samples) + " samples every " +
                          options.interval + "; durations are lower bounds");
@@ -248,6 +283,26 @@ CommandSpec watch_command() {
                            "report lock waits this long (default 1s)")
                 ->check(duration_check);
             sub.add_flag("--plain", options->plain, "plain lines even on a terminal");
+            sub.add_option("--log", options->log,
+                           "Follow this server log like tail -F and run the log rules (N+1, "
+                           "check-then-act, ...) as statements arrive; 'auto' finds the server's "
+                           "current log from pg_settings")
+                ->type_name("FILE|auto")
+                ->group("Log");
+            sub.add_option("--format", options->log_request.input.format,
+                           "Format of the --log file: stderr, csvlog, jsonlog, syslog, ... "
+                           "(default: the server's, or detected)")
+                ->group("Log");
+            sub.add_option("--prefix", options->log_request.input.prefix,
+                           "log_line_prefix of the --log file (default: the server's setting)")
+                ->group("Log");
+            sub.add_option("--rules", options->log_request.rules,
+                           "Log rules to run: comma list of ids, 'all', '-id' excludes (default: all)")
+                ->group("Log");
+            sub.add_option("-o,--option", options->log_request.options,
+                           "Rule option RULE.KEY=VALUE, e.g. n-plus-one.min-repetitions=5 (see "
+                           "'pgsift rules ID')")
+                ->group("Log");
             live::add_report_options(sub, options->report);
             return [options, io]() { return run_watch(*options, io); };
           }};

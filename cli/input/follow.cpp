@@ -46,11 +46,14 @@ std::string FileFollower::open(bool wait_for_file) {
   return "cannot open " + path_ + ": " + std::strerror(error);
 }
 
-void FileFollower::read_available(std::vector<std::string>& lines) {
+bool FileFollower::read_available(std::vector<std::string>& lines, std::size_t max_bytes) {
   char buffer[kChunk];
+  std::size_t read = 0;
   while (true) {
+    if (read >= max_bytes) return false;
     const ssize_t n = ::pread(fd_, buffer, sizeof buffer, offset_);
-    if (n <= 0) return;
+    if (n <= 0) return true;
+    read += static_cast<std::size_t>(n);
     offset_ += n;
     bytes_read_ += static_cast<std::uint64_t>(n);
     std::size_t start = 0;
@@ -69,11 +72,17 @@ void FileFollower::read_available(std::vector<std::string>& lines) {
   }
 }
 
-std::vector<std::string> FileFollower::poll(std::vector<std::string>& lines) {
+std::vector<std::string> FileFollower::poll(std::vector<std::string>& lines,
+                                            std::size_t max_bytes) {
   std::vector<std::string> notices;
+  caught_up_ = true;
+  new_file_at_ = static_cast<std::size_t>(-1);
   if (fd_ < 0) {
     // Waiting for the file to appear: read it whole once it does.
-    if (open_current(false)) notices.push_back(path_ + " appeared; following it");
+    if (open_current(false)) {
+      notices.push_back(path_ + " appeared; following it");
+      new_file_at_ = lines.size();
+    }
     if (fd_ < 0) return notices;
   }
   struct stat st {};
@@ -83,21 +92,31 @@ std::vector<std::string> FileFollower::poll(std::vector<std::string>& lines) {
     notices.push_back(path_ + " was truncated; reading it from the start");
     offset_ = 0;
     partial_.clear();
+    new_file_at_ = lines.size();
   }
-  read_available(lines);
+  if (!read_available(lines, max_bytes)) {
+    caught_up_ = false;  // the rest next time; rotation is looked at once drained
+    return notices;
+  }
   struct stat by_path {};
   if (::stat(path_.c_str(), &by_path) == 0 &&
       (by_path.st_dev != device_ || by_path.st_ino != inode_)) {
-    // Rotated: the old file is finished (we just drained it); the new one
-    // under the same name is read from its start.
+    // Rotated: the old file is finished; what its writer added since the
+    // read above is drained first, then the new file under the same name is
+    // read from its start.
+    if (!read_available(lines, max_bytes)) {
+      caught_up_ = false;
+      return notices;
+    }
     if (!partial_.empty()) {
       lines.push_back(std::move(partial_));
       partial_.clear();
     }
     if (open_current(false)) {
+      new_file_at_ = lines.size();
       ++rotations_;
       notices.push_back(path_ + " was rotated; following the new file");
-      read_available(lines);
+      caught_up_ = read_available(lines, max_bytes);
     }
   }
   return notices;

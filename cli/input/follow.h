@@ -30,8 +30,16 @@ class FileFollower {
 
   /// Appends the complete lines (without '\n') that became available to
   /// `lines`; a final line without '\n' is held back until it is completed.
-  /// Returns notices ("log rotated", "log truncated") for the user.
-  std::vector<std::string> poll(std::vector<std::string>& lines);
+  /// Returns notices ("log rotated", "log truncated") for the user. At most
+  /// about `max_bytes` are read per call (memory stays bounded on a big
+  /// log); caught_up() then says whether more is already waiting.
+  std::vector<std::string> poll(std::vector<std::string>& lines,
+                                std::size_t max_bytes = static_cast<std::size_t>(-1));
+  /// False when the last poll() stopped at `max_bytes` before the end.
+  bool caught_up() const { return caught_up_; }
+  /// Index in the last poll()'s `lines` where a new file began (rotation,
+  /// truncation, the file appearing), or npos: line numbers restart there.
+  std::size_t new_file_at() const { return new_file_at_; }
 
   /// The incomplete last line, if any (for a final flush at exit).
   std::string take_partial();
@@ -43,7 +51,8 @@ class FileFollower {
 
  private:
   bool open_current(bool at_end);
-  void read_available(std::vector<std::string>& lines);
+  /// Reads up to `max_bytes`; true when the end of the file was reached.
+  bool read_available(std::vector<std::string>& lines, std::size_t max_bytes);
 
   std::string path_;
   bool from_start_;
@@ -53,6 +62,8 @@ class FileFollower {
   off_t offset_ = 0;
   std::string partial_;
   std::uint64_t bytes_read_ = 0, rotations_ = 0, truncations_ = 0;
+  bool caught_up_ = true;
+  std::size_t new_file_at_ = static_cast<std::size_t>(-1);
 };
 
 }  // namespace pgsift::cli::input

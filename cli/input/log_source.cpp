@@ -394,4 +394,22 @@ std::string read_log_buffer(std::string_view data, const InputOptions& options,
   return error;
 }
 
+std::string detect_layout(const std::vector<std::string_view>& head, const InputOptions& options,
+                          std::string& format, std::string& prefix) {
+  format = options.format.empty() ? detect_format(head) : options.format;
+  prefix = options.prefix;
+  static const std::set<std::string> kFormats{"stderr", "csvlog", "jsonlog", "syslog",
+                                              "cloudsql", "cnpg"};
+  if (kFormats.count(format) == 0) {
+    return "unknown --format '" + format + "' (stderr, csvlog, jsonlog, syslog, cloudsql, cnpg)";
+  }
+  const bool needs_prefix = format == "stderr" || format == "syslog" || format == "cloudsql";
+  if (!needs_prefix || !prefix.empty()) return "";
+  std::vector<std::string> storage;
+  prefix = detect_prefix(prefixed_texts(head, format, storage), format);
+  if (!prefix.empty() || format == "syslog") return "";  // syslog: the prefix may be empty
+  return "no known log_line_prefix matches the first lines (first line: '" +
+         first_line_excerpt(head) + "'); give the server's log_line_prefix with --prefix, or --format";
+}
+
 }  // namespace pgsift::cli::input

@@ -62,3 +62,14 @@ std::string read_log_buffer(std::string_view data, const InputOptions& options,
                             std::ostream& err);
 
 }  // namespace pgsift::cli::input
+
+namespace pgsift::cli::input {
+
+/// The format and log_line_prefix of a log from its first lines (`head`),
+/// recognised as read_logs() does; values given in `options` win. "" or a
+/// one-line error (unknown format, no known prefix matches). For readers
+/// that feed lines themselves (cli/live/followed_log.h).
+std::string detect_layout(const std::vector<std::string_view>& head, const InputOptions& options,
+                          std::string& format, std::string& prefix);
+
+}  // namespace pgsift::cli::input

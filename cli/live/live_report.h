@@ -1,6 +1,7 @@
-// The end of a live run: the findings gathered, rendered with the same
-// reporters (--report FORMAT[:PATH]), --fail-on rule and exit codes as
-// `pgsift analyze`.
+// The end of a live run (watch, statements): the findings gathered,
+// rendered by the report table of `pgsift analyze` (cli/report/reporters.h,
+// --report FORMAT[:PATH]), with its --fail-on rule and exit codes, so a
+// watch report has the same shape as an analyze report.
 #pragma once
 
 #include <string>
@@ -8,14 +9,9 @@
 
 #include "cli/command.h"
 #include "cli/report/report.h"
+#include "cli/report/reporters.h"
 
 namespace pgsift::cli::live {
-
-/// One --report target: a format and a path ("" = stdout).
-struct ReportTarget {
-  std::string format;
-  std::string path;
-};
 
 /// Report options the live commands share with analyze.
 struct ReportOptions {
@@ -28,18 +24,19 @@ struct ReportOptions {
 /// Binds --report, --fail-on, --show-values and --color as analyze does.
 void add_report_options(CLI::App& sub, ReportOptions& options);
 
-/// Parses the --report values; "" or a one-line error. Call before
-/// connecting, so a typo fails fast.
+/// Parses the --report values (report::parse_report_target); "" or a
+/// one-line error. Call before connecting, so a typo fails fast.
 std::string resolve_reports(const ReportOptions& options,
-                            std::vector<ReportTarget>& targets);
+                            std::vector<report::ReportTarget>& targets);
 
 /// True when a machine format goes to stdout, so live progress lines must go
 /// to stderr instead.
-bool report_owns_stdout(const std::vector<ReportTarget>& targets);
+bool report_owns_stdout(const std::vector<report::ReportTarget>& targets);
 
-/// Aggregates equal ids, sorts, renders every target and returns the exit
-/// code: 1 when a finding reaches --fail-on, 2 when a file cannot be written.
+/// Aggregates equal ids (analysis::FindingCollector, as analyze does), sorts,
+/// renders every target and returns the exit code: 1 when a finding reaches
+/// --fail-on, 2 when a file cannot be written.
 ExitCode write_live_report(report::Report report, const ReportOptions& options,
-                           const std::vector<ReportTarget>& targets, CommandIo io);
+                           const std::vector<report::ReportTarget>& targets, CommandIo io);
 
 }  // namespace pgsift::cli::live
