@@ -247,7 +247,7 @@ ExitCode run_watch(const WatchOptions& options, CommandIo io) {
   final_report.findings = tracker.findings();
   if (log != nullptr) {
     // The log's inputs follow the activity input (FollowedLogOptions::input_index).
-    log->finish(final_lines);
+    log->finish(connection.current(), final_lines);
     analysis::AnalysisResult logged = log->take_result();
     for (auto& input : logged.report.inputs) final_report.inputs.push_back(std::move(input));
     for (auto& finding : logged.report.findings) final_report.findings.push_back(std::move(finding));

@@ -177,15 +177,24 @@ std::string LogWatch::poll(Connection* connection, std::vector<std::string>& lin
   const auto now = std::chrono::steady_clock::now();
   if (automatic_ && connection != nullptr && now - last_check_ >= kCurrentFileCheck) {
     last_check_ = now;
-    try {
-      ServerLog where;
-      if (find_server_log(*connection, where).empty() && where.path != log_->path())
-        log_->switch_to(where.path, lines);
-    } catch (const QueryError&) {
-      // The sampling loop notices a lost connection; the file stays as it is.
-    }
+    check_current_file(*connection, lines);
   }
   return "";
+}
+
+void LogWatch::check_current_file(Connection& connection, std::vector<std::string>& lines) {
+  try {
+    ServerLog where;
+    if (find_server_log(connection, where).empty() && where.path != log_->path())
+      log_->switch_to(where.path, lines);
+  } catch (const QueryError&) {
+    // The sampling loop notices a lost connection; the file stays as it is.
+  }
+}
+
+void LogWatch::finish(Connection* connection, std::vector<std::string>& lines) {
+  if (automatic_ && connection != nullptr && connection->is_alive()) check_current_file(*connection, lines);
+  log_->finish(lines);
 }
 
 }  // namespace pgsift::cli::live

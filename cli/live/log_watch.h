@@ -60,7 +60,9 @@ class LogWatch {
   /// analysis, and with --log auto asked every few seconds whether the
   /// server moved to a new file. "" or an error that ends the run.
   std::string poll(Connection* connection, std::vector<std::string>& lines);
-  void finish(std::vector<std::string>& lines) { log_->finish(lines); }
+  /// End of the run: with --log auto, a last look for a newer file (so the
+  /// last seconds are not lost), then FollowedLog::finish().
+  void finish(Connection* connection, std::vector<std::string>& lines);
   analysis::AnalysisResult take_result() { return log_->take_result(); }
 
   const std::string& path() const { return log_->path(); }
@@ -68,6 +70,7 @@ class LogWatch {
 
  private:
   LogWatch() = default;
+  void check_current_file(Connection& connection, std::vector<std::string>& lines);
   std::unique_ptr<FollowedLog> log_;
   bool automatic_ = false;
   std::chrono::steady_clock::time_point last_check_{};
