@@ -168,7 +168,7 @@ void FollowedLog::feed(std::vector<std::string>& lines, std::size_t new_file_at)
     if (i == new_file_at) {
       // A new file under the same name: what the old one left open ends
       // here, and line numbers count from the new file's start.
-      flush_records();
+      end_of_file();
       line_number_ = 0;
     }
     feed_line(lines[i]);
@@ -181,6 +181,11 @@ void FollowedLog::flush_records() {
   // collector writes a record with its DETAIL lines at once, so what has
   // arrived is complete. (A csvlog record is complete at its last line.)
   if (reader_ != nullptr && summaries_.back().format != "csvlog") reader_->finish();
+}
+
+void FollowedLog::end_of_file() {
+  flush_records();
+  if (reader_ != nullptr) reader_->finish();  // also a csvlog record cut short
 }
 
 std::uint64_t FollowedLog::statements() const {
@@ -243,8 +248,7 @@ bool FollowedLog::poll(std::vector<std::string>& lines) {
 void FollowedLog::switch_to(const std::string& path, std::vector<std::string>& lines) {
   if (finished_ || path == follower_->path()) return;
   poll(lines);
-  flush_records();
-  bytes_before_ += follower_->bytes_read();
+  end_of_file();
   auto next = std::make_unique<input::FileFollower>(path, /*from_start=*/true);
   if (const std::string error = next->open(/*wait_for_file=*/true); !error.empty()) {
     lines.push_back("pgsift: warning: " + error + "; still following " + follower_->path());
@@ -269,8 +273,7 @@ void FollowedLog::finish(std::vector<std::string>& lines) {
     if (std::string rest = follower_->take_partial(); !rest.empty() && error_.empty()) {
       feed_line(rest);
     }
-    flush_records();
-    if (reader_ != nullptr) reader_->finish();
+    end_of_file();
   }
   classifier_.finish([this](const model::Event& event) { on_event(event); });
   run_->tracker->finish();

@@ -86,6 +86,7 @@ class FollowedLog {
   void feed(std::vector<std::string>& lines, std::size_t new_file_at);
   void feed_line(const std::string& text);
   void flush_records();
+  void end_of_file();
   void on_event(const model::Event& event);
   void tick();
 
@@ -94,7 +95,6 @@ class FollowedLog {
   std::ostream* err_ = nullptr;
   std::string error_;
   std::unique_ptr<input::FileFollower> follower_;
-  std::uint64_t bytes_before_ = 0;  // read from earlier files (switch_to)
 
   // Reading: one summary per file followed; the reader of the current one.
   std::vector<input::InputSummary> summaries_;
