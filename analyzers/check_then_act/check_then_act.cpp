@@ -237,8 +237,7 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   const std::string id = core::make_finding_id(
       kInfo.id, {kind, c.split() ? "split" : "same", check_sql, act_sql, c.key.table});
 
-  RaceMark mark{id, joined(c.key.value_texts(), "; "), session.pid, c.check ? time_of(c.check) : time_of(c.act),
-                c.act->end != model::kNoTime ? c.act->end : time_of(c.act)};
+  RaceMark mark{id, joined(c.key.value_texts(), "; "), session.pid, c.window_begin, c.window_end};
   const bool overlapping = c.match == cta::Overlap::value && race_seen(mark);
   marks_.push_back(mark);
   if (marks_.size() > kMaxRaceMarks) marks_.pop_front();
@@ -263,8 +262,8 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   if (c.check) f.evidence.push_back(evidence_of(*c.check, "check", session.pid));
   const std::vector<std::string> key_values = c.key.value_texts();
   f.evidence[0].values.insert(f.evidence[0].values.begin(), key_values.begin(), key_values.end());
-  f.first_seen = mark.begin;
-  f.last_seen = mark.end;
+  f.first_seen = c.check ? time_of(c.check) : time_of(c.act);
+  f.last_seen = c.act->end != model::kNoTime ? c.act->end : time_of(c.act);
 
   nlohmann::json& d = f.details;
   d["kind"] = kind;

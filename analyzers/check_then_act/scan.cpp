@@ -61,6 +61,7 @@ struct TransactionState {
   IsolationLevel level = IsolationLevel::read_committed;
   bool level_known = false;
   bool snapshot_taken = false;
+  model::Timestamp snapshot_time = model::kNoTime;  // start of the first query
   std::vector<std::pair<std::string, bool>> table_locks;  // table, taken before the snapshot
   std::vector<std::size_t> advisory_locks;                // positions
   std::vector<Positioned> row_locks;                      // FOR UPDATE / FOR NO KEY UPDATE
@@ -167,7 +168,10 @@ class Scanner {
       case sql::Kind::insert: on_insert(t, e); break;
       default: break;
     }
-    if (takes_snapshot(st.kind)) txn.snapshot_taken = true;
+    if (takes_snapshot(st.kind) && !txn.snapshot_taken) {
+      txn.snapshot_taken = true;
+      txn.snapshot_time = e.start != model::kNoTime ? e.start : e.end;
+    }
   }
 
   void on_lock_table(TransactionState& txn, const sql::Statement& st) {
@@ -446,6 +450,16 @@ class Scanner {
     c.isolation_known = txns_[t].level_known;
     c.match = how;
     c.schema_known = schema_.known;
+    const model::Execution* first = r ? r->execution : &e;
+    c.window_begin = first->start != model::kNoTime ? first->start : first->end;
+    const TransactionState& check_txn = txns_[c.check_transaction];
+    if (c.isolation != IsolationLevel::read_committed && check_txn.snapshot_time != model::kNoTime &&
+        (c.window_begin == model::kNoTime || check_txn.snapshot_time < c.window_begin)) {
+      c.window_begin = check_txn.snapshot_time;
+    }
+    c.window_end = e.end != model::kNoTime ? e.end : e.start;
+    const model::Transaction& act_txn = unit_.transactions[t];
+    if (act_txn.end_time != model::kNoTime && act_txn.end_time > c.window_end) c.window_end = act_txn.end_time;
     return c;
   }
 

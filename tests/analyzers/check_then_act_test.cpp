@@ -329,3 +329,68 @@ TEST_CASE("check-then-act: bad option values are rejected with the option named"
         std::string::npos);
   CHECK(CheckThenActRule::validate({{"default-isolation", "serializable"}}).empty());
 }
+
+TEST_CASE("check-then-act: a race is two sessions' windows overlapping, from the snapshot at repeatable read",
+          "[check-then-act]") {
+  // A: BEGIN RR; advisory lock; count; insert; COMMIT at kT0 + 50 ms.
+  // B: the same, its lock statement started at `b_lock_start` and waited for A.
+  const auto run = [](IsolationLevel level, model::Timestamp b_lock_start) {
+    const auto unit = [level](model::Timestamp start) {
+      return UnitBuilder{start}.begin(level).run("SELECT pg_advisory_xact_lock(42)")
+          .run("SELECT count(*) FROM booking WHERE slot_id = 1")
+          .run("INSERT INTO booking (slot_id) VALUES (1)").commit().build();
+    };
+    core::Schema schema;
+    core::RuleContext context;
+    context.schema = &schema;
+    CheckThenActRule rule(context);
+    CollectingSink sink;
+    model::SessionInfo a, b;
+    a.pid = 301;
+    b.pid = 302;
+    const auto ua = unit(pgsift::testing::kT0);
+    auto ub = unit(pgsift::testing::kT0 + 50 * model::kMicrosPerMilli);  // B's lock logged after A's commit
+    ub.transactions[0].executions[0].start = b_lock_start;
+    rule.on_unit(a, ua, sink);
+    rule.on_unit(b, ub, sink);
+    rule.finish(sink);
+    return sink.findings;
+  };
+  // B's snapshot (its lock statement's start) predates A's commit: B could
+  // not see A's row, both inserted. The race happened: error.
+  auto raced = run(IsolationLevel::repeatable_read, pgsift::testing::kT0 + 25 * model::kMicrosPerMilli);
+  REQUIRE(raced.size() == 1);
+  CHECK(kind_of(raced[0]) == "lock after snapshot");
+  CHECK(raced[0].severity == Severity::error);
+  CHECK(raced[0].details["race"].value("overlapping_sessions_seen", false));
+  // B started after A committed: it saw A's row; the pattern stays a warning.
+  auto apart = run(IsolationLevel::repeatable_read, pgsift::testing::kT0 + 55 * model::kMicrosPerMilli);
+  REQUIRE(apart.size() == 1);
+  CHECK(apart[0].severity == Severity::warning);
+  CHECK_FALSE(apart[0].details["race"].value("overlapping_sessions_seen", false));
+  // At read committed the advisory lock serializes the pair: no finding.
+  CHECK(run(IsolationLevel::read_committed, pgsift::testing::kT0 + 25 * model::kMicrosPerMilli).empty());
+}
+
+TEST_CASE("check-then-act: a read after the other session committed is no race", "[check-then-act]") {
+  core::Schema schema;
+  core::RuleContext context;
+  context.schema = &schema;
+  CheckThenActRule rule(context);
+  CollectingSink sink;
+  const auto unit = [](model::Timestamp start) {
+    return UnitBuilder{start}.begin().run("SELECT count(*) FROM booking WHERE slot_id = 1")
+        .run("INSERT INTO booking (slot_id) VALUES (1)").commit().build();
+  };
+  model::SessionInfo a, b;
+  a.pid = 401;
+  b.pid = 402;
+  // A commits at kT0 + 40 ms; B reads at kT0 + 50 ms.
+  rule.on_unit(a, unit(pgsift::testing::kT0), sink);
+  rule.on_unit(b, unit(pgsift::testing::kT0 + 30 * model::kMicrosPerMilli), sink);
+  rule.finish(sink);
+  REQUIRE(sink.findings.size() == 1);
+  CHECK(sink.findings[0].occurrences == 2);
+  CHECK_FALSE(sink.findings[0].details["race"].value("overlapping_sessions_seen", false));
+  CHECK(sink.findings[0].details.value("confidence", "") == "key match");
+}
