@@ -394,3 +394,78 @@ TEST_CASE("check-then-act: a read after the other session committed is no race",
   CHECK_FALSE(sink.findings[0].details["race"].value("overlapping_sessions_seen", false));
   CHECK(sink.findings[0].details.value("confidence", "") == "key match");
 }
+
+TEST_CASE("check-then-act: a lost update needs the read to have returned the written column",
+          "[check-then-act]") {
+  const auto pair = [](const std::string& read) {
+    return findings_of(UnitBuilder{}.begin().run(read).run("UPDATE acct SET balance = 90 WHERE id = 1").commit().build());
+  };
+  for (const char* read : {"SELECT balance FROM acct WHERE id = 1", "SELECT * FROM acct WHERE id = 1",
+                           "SELECT a.* FROM acct a WHERE a.id = 1",
+                           "SELECT coalesce(balance, 0) AS b FROM acct WHERE id = 1"}) {
+    INFO(read);
+    auto f = pair(read);
+    REQUIRE(f.size() == 1);
+    CHECK(kind_of(f[0]) == "lost update");
+  }
+  for (const char* read : {"SELECT version FROM acct WHERE id = 1", "SELECT count(*) FROM acct WHERE id = 1"}) {
+    INFO(read);
+    CHECK(pair(read).empty());
+  }
+}
+
+TEST_CASE("check-then-act: a serialization failure the session never retried is retry missing",
+          "[check-then-act]") {
+  core::Schema schema;
+  core::RuleContext context;
+  context.schema = &schema;
+  CheckThenActRule rule(context);
+  CollectingSink sink;
+  model::SessionInfo b;
+  b.pid = 502;
+  const model::Timestamp failed_at = pgsift::testing::kT0 + 25 * model::kMicrosPerMilli;
+  const auto failure = [&](const std::string& statement) {
+    model::ErrorEvent e;
+    e.sqlstate = "40001";
+    e.message = "could not serialize access due to concurrent update";
+    e.statement = statement;
+    return pgsift::testing::event_at(502, failed_at, 9, e, model::LogLevel::error);
+  };
+  pgsift::testing::TestDirectory directory;
+  UnitBuilder builder;
+  builder.begin(IsolationLevel::repeatable_read).run("SELECT balance FROM acct WHERE id = 1").commit();
+
+  SECTION("not retried") {
+    rule.on_event(failure("UPDATE acct SET balance = 80 WHERE id = 1"), directory, sink);
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    REQUIRE(sink.findings.size() == 1);
+    const auto& f = sink.findings[0];
+    CHECK(kind_of(f) == "retry missing");
+    CHECK(f.severity == Severity::warning);
+    CHECK(f.evidence[0].line == 9);
+    CHECK(f.message.rfind("retry missing on acct: 'UPDATE acct SET balance = $1 WHERE id = $2'", 0) == 0);
+    CHECK(f.details.value("isolation", "") == "repeatable read");
+  }
+  SECTION("retried in a later transaction") {
+    rule.on_event(failure("UPDATE acct SET balance = 80 WHERE id = 1"), directory, sink);
+    builder.begin(IsolationLevel::repeatable_read).run("SELECT balance FROM acct WHERE id = 1")
+        .run("UPDATE acct SET balance = 80 WHERE id = 1").commit();
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    CHECK(sink.findings.empty());
+  }
+  SECTION("a failure at COMMIT or without an earlier read is not a missing retry") {
+    rule.on_event(failure("COMMIT"), directory, sink);
+    rule.on_event(failure("UPDATE stock SET qty = 0 WHERE id = 1"), directory, sink);
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    CHECK(sink.findings.empty());
+  }
+}

@@ -84,6 +84,33 @@ inline std::vector<Scenario> scenarios() {
                                           "UPDATE acct SET balance = 90 WHERE id = 1",
                                           "UPDATE acct SET balance = 80 WHERE id = 1", true);
                  },
+                 {{"check-then-act", "warning", "retry missing on acct", 'B', "could not serialize access"}}, ""});
+  all.push_back({"lost-update-repeatable-read-retried-ok", "check-then-act", "§6 #2 (retried)", {}, "",
+                 [=](Run& r) {
+                   interleaved_read_write(r, "BEGIN ISOLATION LEVEL REPEATABLE READ", read_balance,
+                                          "UPDATE acct SET balance = 90 WHERE id = 1",
+                                          "UPDATE acct SET balance = 80 WHERE id = 1", true);
+                   // B's application retries the whole transaction after 40001.
+                   r.step('B', "BEGIN ISOLATION LEVEL REPEATABLE READ");
+                   r.step('B', read_balance);
+                   r.step('B', "UPDATE acct SET balance = 80 WHERE id = 1");
+                   r.step('B', "COMMIT");
+                 },
+                 {}, ""});
+  all.push_back({"lost-update-select-star", "check-then-act", "§6 #1 (SELECT *)", {}, "",
+                 [=](Run& r) {
+                   interleaved_read_write(r, "BEGIN", "SELECT * FROM acct WHERE id = 1",
+                                          "UPDATE acct SET balance = 90 WHERE id = 1",
+                                          "UPDATE acct SET balance = 80 WHERE id = 1");
+                 },
+                 {{"check-then-act", "error", "lost update on acct (id)", 'A', "UPDATE acct SET balance = 90"}}, ""});
+  // The read returned another column: the write stores no value it read.
+  all.push_back({"read-other-column-ok", "check-then-act", "§6 #1 (other column)", {}, "",
+                 [=](Run& r) {
+                   interleaved_read_write(r, "BEGIN", "SELECT version FROM acct WHERE id = 1",
+                                          "UPDATE acct SET balance = 90 WHERE id = 1",
+                                          "UPDATE acct SET balance = 80 WHERE id = 1");
+                 },
                  {}, ""});
   all.push_back({"overdraft-read-committed", "check-then-act", "§6 #3", {}, "",
                  [=](Run& r) {
@@ -441,6 +468,10 @@ inline std::vector<std::string> expectation_notes(const std::string& name) {
     return {"Error, not warning: B's snapshot (its first query, the lock statement, which then waited for A)",
             "predates A's commit, so B counted 0 and both inserted (2 rows, races_locks.md §2.1): the windows of",
             "the two sessions overlap on slot_id = 1 and the log shows the race happened."};
+  }
+  if (name == "lost-update-repeatable-read") {
+    return {"B's UPDATE failed with 40001 (the race PostgreSQL caught at REPEATABLE READ) and B never ran",
+            "it again: races_locks.md §6 #2, CTA-RETRY-MISSING. No lost update is reported: none happened."};
   }
   if (name == "insert-where-not-exists") {
     return {"Error: both sessions inserted slot_id = 3 while the other's transaction was open (2 rows);",
