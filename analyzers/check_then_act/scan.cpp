@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -261,6 +262,10 @@ class Scanner {
       for (const auto& w : txn.writes) {
         if (overlap(w, fp) == Overlap::value) read.after_write = true;
       }
+      // Reads of rows this transaction already wrote are never paired:
+      // only the others are indexed, by table (the only reads a write or
+      // insert of that table can match).
+      if (!read.after_write) reads_by_table_[fp.table].push_back(reads_.size());
       reads_.push_back(std::move(read));
     }
   }
@@ -295,18 +300,23 @@ class Scanner {
     return session_advisory_since_ && *session_advisory_since_ < check_transaction;
   }
 
-  // Reads to pair with a write in transaction t: that transaction's own reads
-  // first (latest first); only when none match, earlier transactions'.
+  // Reads of `table` to pair with a write in transaction t: that transaction's
+  // own reads first (latest first); only when none match, earlier
+  // transactions'. Only the last kMaxLookBack reads of the unit are looked at.
   template <typename Match>
-  const Read* find_read(std::size_t t, Match&& match, Overlap* how) const {
+  const Read* find_read(std::size_t t, const std::string& table, Match&& match, Overlap* how) const {
     const Read* best = nullptr;
     Overlap best_how = Overlap::none;
+    *how = best_how;
+    const auto indexed = reads_by_table_.find(table);
+    if (indexed == reads_by_table_.end()) return nullptr;
+    const std::vector<std::size_t>& candidates = indexed->second;
     const std::size_t stop = reads_.size() > kMaxLookBack ? reads_.size() - kMaxLookBack : 0;
     for (int pass = 0; pass < 2 && best == nullptr; ++pass) {
       if (pass == 1 && !options_.across_transactions) break;
-      for (std::size_t i = reads_.size(); i-- > stop;) {
-        const Read& r = reads_[i];
-        if (r.after_write || (pass == 0) != (r.transaction == t)) continue;
+      for (std::size_t k = candidates.size(); k-- > 0 && candidates[k] >= stop;) {
+        const Read& r = reads_[candidates[k]];
+        if ((pass == 0) != (r.transaction == t)) continue;
         const Overlap o = match(r);
         if (o == Overlap::none) continue;
         if (best == nullptr || (o == Overlap::value && best_how != Overlap::value)) {
@@ -376,7 +386,7 @@ class Scanner {
       if (overlap(lock.footprint, w) != Overlap::none) return;
     }
     Overlap how = Overlap::none;
-    const Read* r = find_read(t, [&w](const Read& read) { return overlap(read.footprint, w); }, &how);
+    const Read* r = find_read(t, w.table, [&w](const Read& read) { return overlap(read.footprint, w); }, &how);
     if (r != nullptr) {
       const auto kind = classify_row(*r, e, w);
       if (!kind) return;
@@ -396,7 +406,7 @@ class Scanner {
   void evaluate_write_skew(std::size_t t, const model::Execution& e, const Footprint& w) {
     const sql::Statement& st = e.statement();
     Overlap how = Overlap::none;
-    const Read* r = find_read(t, [&](const Read& read) {
+    const Read* r = find_read(t, w.table, [&](const Read& read) {
       if (read.footprint.table != w.table || read.footprint.columns.empty()) return Overlap::none;
       if (shares_column(read.footprint, w)) return Overlap::none;  // different keys: not skew
       for (const auto& item : st.set_items) {
@@ -459,7 +469,7 @@ class Scanner {
   void evaluate_insert(std::size_t t, const model::Execution& e, const std::string& table,
                        const std::vector<Footprint>& rows) {
     Overlap how = Overlap::none;
-    const Read* r = find_read(t, [&](const Read& read) {
+    const Read* r = find_read(t, table, [&](const Read& read) {
       if (read.footprint.table != table) return Overlap::none;
       Overlap best = Overlap::none;
       for (const auto& row : rows) {
@@ -528,6 +538,7 @@ class Scanner {
   std::optional<std::size_t> session_advisory_since_;
   std::vector<TransactionState> txns_;
   std::vector<Read> reads_;
+  std::unordered_map<std::string, std::vector<std::size_t>> reads_by_table_;  // indexes into reads_
   std::size_t position_ = 0;
   std::vector<Candidate> out_;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzers/model/log_record.h"
+#include "analyzers/sql/statement.h"
 
 namespace pgsift::model {
 
@@ -31,6 +32,9 @@ struct StatementEvent {
   std::string prepared_name;
   /// Bound parameter values $1..$n as logged; nullopt for SQL NULL.
   std::vector<std::optional<std::string>> parameters;
+  /// `sql` parsed ahead of time by an earlier pipeline stage (the reader
+  /// thread of `analyze --jobs 2`); no shape when nobody parsed it yet.
+  sql::Parsed parsed;
 };
 
 /// Lock-wait lifecycle lines (log_lock_waits) and lock acquisition failures.

@@ -203,7 +203,7 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
   fill_info(session.state.info, header);
   if (header.time != model::kNoTime) session.last_seen = header.time;
   if (statement.sql.empty()) return;
-  sql::Parsed parsed = sql::parse(statement.sql);
+  sql::Parsed parsed = statement.parsed.shape ? statement.parsed : sql::parse(statement.sql);
   if (!parsed.shape || parsed.shape->statements.empty()) return;
   const Timestamp end = header.time;
   Timestamp start = statement.start != model::kNoTime ? statement.start : end;

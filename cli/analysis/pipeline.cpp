@@ -1,10 +1,13 @@
 #include "cli/analysis/pipeline.h"
 #include "cli/schema/schema_loader.h"
 
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "cli/analysis/finding_collector.h"
 #include "cli/analysis/rule_selection.h"
+#include "cli/analysis/threaded_reader.h"
 #include "cli/gate/filters.h"
 
 namespace pgsift::cli::analysis {
@@ -23,6 +26,13 @@ void add_coverage_notes(const model::LogCoverage& coverage,
       notes.push_back("n-plus-one: repetition counts are lower bounds: " + coverage.reason);
     }
   }
+}
+
+// Threads for reading: the pipeline has two stages, so more than two
+// cannot help.
+unsigned reader_threads(unsigned jobs) {
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(jobs, 2u);
 }
 
 }  // namespace
@@ -65,13 +75,23 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   // Inline `pgsift:ignore` comments are dropped from normalized SQL, so the
   // raw text of each event is looked at as it streams by (gate).
   core::SuppressionIndex suppressions;
-  result.error = input::read_logs(
-      request.paths, request.input,
-      [&tracker, &suppressions](const model::Event& event) {
-        suppressions.observe(event);
-        tracker.on_event(event);
-      },
-      result.report.inputs, err);
+  const input::EventHandler analyse = [&tracker, &suppressions](const model::Event& event) {
+    suppressions.observe(event);
+    tracker.on_event(event);
+  };
+  if (reader_threads(request.jobs) > 1) {
+    // The reader thread parses the SQL too when the analysis is the slower stage.
+    const EventPrepare parse_sql = [](model::Event& event) {
+      if (auto* statement = std::get_if<model::StatementEvent>(&event.body);
+          statement != nullptr && !statement->sql.empty()) {
+        statement->parsed = sql::parse(statement->sql);
+      }
+    };
+    result.error = read_logs_threaded(request.paths, request.input, parse_sql, analyse,
+                                      result.report.inputs, err);
+  } else {
+    result.error = input::read_logs(request.paths, request.input, analyse, result.report.inputs, err);
+  }
   if (!result.error.empty()) return result;
   tracker.finish();
 

@@ -23,6 +23,9 @@ struct AnalysisRequest {
   bool show_values = false;
   std::vector<std::string> schema_files;  // --schema FILE (DDL), repeatable
   std::string schema_conninfo;            // --schema-from CONNINFO (catalog, read-only)
+  /// --jobs: 1 reads and analyses on one thread; 2 or more read (and parse
+  /// the SQL) on a second thread; 0 picks 2 when the machine has 2 cores.
+  unsigned jobs = 0;
 };
 
 struct AnalysisResult {

@@ -163,6 +163,10 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
   sub.add_option("--schema-from", request.schema_conninfo,
                  "Read keys and constraints from this database (read-only catalog queries)")
       ->group("Input");
+  sub.add_option("-j,--jobs", request.jobs,
+                 "Threads: 1 reads and analyses on one thread; 2 reads on a second thread "
+                 "(both cores busy); 0 = one per core, at most 2 (default: 0)")
+      ->group("Input");
   sub.add_option("--rules", request.rules,
                  "Rules to run: comma list of ids, 'all', '-id' excludes (default: all)")
       ->group("Selection");
