@@ -4,6 +4,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
+#include "analyzers/sql/pg_query_adapter.h"
+
 namespace pgsift::analyzers::cta {
 
 std::string_view to_string(PairKind kind) {
@@ -63,6 +67,7 @@ struct TransactionState {
   IsolationLevel level = IsolationLevel::read_committed;
   bool level_known = false;
   bool snapshot_taken = false;
+  model::Timestamp snapshot_time = model::kNoTime;  // start of the first query
   std::vector<std::pair<std::string, bool>> table_locks;  // table, taken before the snapshot
   std::vector<std::size_t> advisory_locks;                // positions
   std::vector<Positioned> row_locks;                      // FOR UPDATE / FOR NO KEY UPDATE
@@ -122,6 +127,57 @@ bool is_absolute_value(const sql::SetItem& item) {
   return item.value.kind == VK::literal || item.value.kind == VK::parameter || item.value.kind == VK::null;
 }
 
+// What a SELECT returned: its target list's column names, or a star.
+struct ReturnedColumns {
+  bool known = false;  // false: not a plain SELECT list (UNION, unparsable): assume everything
+  bool star = false;
+  std::vector<std::string> names;
+};
+
+void collect_column_refs(const nlohmann::json& node, ReturnedColumns& out) {
+  if (node.is_object()) {
+    if (auto ref = node.find("ColumnRef"); ref != node.end() && ref->is_object()) {
+      const auto fields = ref->find("fields");
+      if (fields != ref->end() && fields->is_array() && !fields->empty()) {
+        const nlohmann::json& last = fields->back();
+        if (last.contains("A_Star")) {
+          out.star = true;
+        } else if (auto str = last.find("String"); str != last.end() && str->is_object()) {
+          out.names.push_back(str->value("sval", ""));
+        }
+      }
+      return;
+    }
+    for (const auto& [key, child] : node.items()) {
+      if (child.is_structured()) collect_column_refs(child, out);
+    }
+  } else if (node.is_array()) {
+    for (const auto& child : node) collect_column_refs(child, out);
+  }
+}
+
+// Parsed on demand from the read's text (the statement model keeps no
+// target list): only asked when a write would otherwise be a lost update.
+ReturnedColumns returned_columns(const model::Execution& e) {
+  ReturnedColumns out;
+  const sql::pgq::ParseOutput tree = sql::pgq::parse_json(e.sql);
+  if (!tree.ok) return out;
+  const nlohmann::json doc = nlohmann::json::parse(tree.json, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("stmts") || e.statement_index >= doc["stmts"].size()) return out;
+  const nlohmann::json& stmt = doc["stmts"][e.statement_index].value("stmt", nlohmann::json::object());
+  const auto select = stmt.find("SelectStmt");
+  if (select == stmt.end() || !select->contains("targetList")) return out;
+  out.known = true;
+  collect_column_refs((*select)["targetList"], out);
+  return out;
+}
+
+// Whether the read returned `column` (lost update needs the value read).
+bool read_returned(const model::Execution& read, const std::string& column) {
+  const ReturnedColumns returned = returned_columns(read);
+  return !returned.known || returned.star || contains(returned.names, column);
+}
+
 class Scanner {
  public:
   Scanner(const model::UnitOfWork& unit, const core::Schema& schema, const ScanOptions& options)
@@ -172,7 +228,10 @@ class Scanner {
       case sql::Kind::insert: on_insert(t, e); break;
       default: break;
     }
-    if (takes_snapshot(st.kind)) txn.snapshot_taken = true;
+    if (takes_snapshot(st.kind) && !txn.snapshot_taken) {
+      txn.snapshot_taken = true;
+      txn.snapshot_time = e.start != model::kNoTime ? e.start : e.end;
+    }
   }
 
   void on_lock_table(TransactionState& txn, const sql::Statement& st) {
@@ -306,8 +365,10 @@ class Scanner {
     for (const auto& item : st.set_items) {
       if (is_decrement(item, e)) return PairKind::unguarded_relative_write;
     }
+    // An absolute write loses an update only of a value the read returned:
+    // `SELECT name ...; UPDATE ... SET balance = $1` wrote no value it read.
     for (const auto& item : st.set_items) {
-      if (is_absolute_value(item)) return PairKind::lost_update;
+      if (is_absolute_value(item) && read_returned(*r.execution, item.column)) return PairKind::lost_update;
     }
     return std::nullopt;
   }
@@ -476,6 +537,16 @@ class Scanner {
     c.isolation_known = txns_[t].level_known;
     c.match = how;
     c.schema_known = schema_.known;
+    const model::Execution* first = r ? r->execution : &e;
+    c.window_begin = first->start != model::kNoTime ? first->start : first->end;
+    const TransactionState& check_txn = txns_[c.check_transaction];
+    if (c.isolation != IsolationLevel::read_committed && check_txn.snapshot_time != model::kNoTime &&
+        (c.window_begin == model::kNoTime || check_txn.snapshot_time < c.window_begin)) {
+      c.window_begin = check_txn.snapshot_time;
+    }
+    c.window_end = e.end != model::kNoTime ? e.end : e.start;
+    const model::Transaction& act_txn = unit_.transactions[t];
+    if (act_txn.end_time != model::kNoTime && act_txn.end_time > c.window_end) c.window_end = act_txn.end_time;
     return c;
   }
 
