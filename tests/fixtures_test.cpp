@@ -180,9 +180,10 @@ TEST_CASE("fixtures: every rule fixture gives exactly the findings written besid
   }
 }
 
-TEST_CASE("fixtures: each session rule has positive and negative fixtures in three formats",
+TEST_CASE("fixtures: each session and concurrency rule has positive and negative fixtures in three formats",
           "[fixtures]") {
-  for (const char* rule : {"n-plus-one", "repeated-query", "idle-in-transaction"}) {
+  for (const char* rule : {"n-plus-one", "repeated-query", "idle-in-transaction", "check-then-act", "lock-wait",
+                           "deadlock", "lock-timeout"}) {
     for (const char* ext : {".log", ".csv", ".json"}) {
       int positive = 0, negative = 0;
       for (const fs::path& path : fixtures()) {

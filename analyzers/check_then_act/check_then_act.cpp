@@ -18,6 +18,7 @@ using cta::PairKind;
 constexpr std::size_t kMaxRuntimeEvents = 4096;
 constexpr std::size_t kMaxRaceMarks = 4096;
 constexpr std::size_t kMaxSessionsPerFinding = 20;
+constexpr std::size_t kMaxFailures = 4096;
 // Errors and waits are attached to a pair when they name one of its
 // statements within this long after the write was logged.
 constexpr model::Timestamp kEvidenceWindow = 10 * 60 * model::kMicrosPerSecond;
@@ -190,7 +191,10 @@ void CheckThenActRule::on_event(const model::Event& event, const core::SessionDi
   const model::Timestamp at = event.header.time;
   if (const auto* error = std::get_if<model::ErrorEvent>(&event.body)) {
     const std::string& state = !error->sqlstate.empty() ? error->sqlstate : event.header.sqlstate;
-    if (state == "40001") remember(at, "serialization failure", error->statement);
+    if (state == "40001") {
+      remember(at, "serialization failure", error->statement);
+      note_failure(event, error->statement);
+    }
     if (state == "23505") remember(at, "unique violation", error->statement);
   } else if (const auto* deadlock = std::get_if<model::DeadlockEvent>(&event.body)) {
     remember(at, "deadlock", deadlock->statement);
@@ -228,6 +232,101 @@ void CheckThenActRule::on_unit(const model::SessionInfo& session, const model::U
                                core::FindingSink& out) {
   (void)out;
   for (const Candidate& c : cta::scan_unit(unit, *schema_, options_)) add(session, c);
+  if (!failures_.empty()) judge_failures(session, unit);
+}
+
+// Only failures of a write statement (UPDATE/DELETE/INSERT: "could not
+// serialize access due to concurrent update") are kept: a failure at COMMIT
+// under SERIALIZABLE means the check itself was invalidated, and giving up
+// is then what the check asked for.
+void CheckThenActRule::note_failure(const model::Event& event, const std::string& statement) {
+  if (statement.empty()) return;
+  const sql::Parsed parsed = sql::parse(statement);
+  if (!parsed.shape || parsed.shape->statements.size() != 1) return;
+  const sql::Statement& st = parsed.shape->statements.front();
+  if (st.kind != sql::Kind::update && st.kind != sql::Kind::delete_ && st.kind != sql::Kind::insert) return;
+  Failure f;
+  f.header = event.header;
+  f.statement = trimmed(statement);
+  f.normalized = st.normalized;
+  for (const auto& t : st.tables) {
+    if (t.written) f.table = t.name;
+  }
+  if (st.insert) f.table = st.insert->table;
+  if (f.table.empty()) return;
+  failures_.push_back(std::move(f));
+  if (failures_.size() > kMaxFailures) failures_.pop_front();
+}
+
+// Each closed unit of the failing session tells (a) whether the failed
+// transaction had read the table before writing it (a check-then-act shape),
+// and (b) whether the session ran the failed statement again later.
+void CheckThenActRule::judge_failures(const model::SessionInfo& session, const model::UnitOfWork& unit) {
+  for (Failure& f : failures_) {
+    if (f.retried || f.header.pid != session.pid ||
+        (!f.header.session_id.empty() && f.header.session_id != session.session_id)) {
+      continue;
+    }
+    const model::Timestamp at = f.header.time;
+    for (const model::Transaction& txn : unit.transactions) {
+      const bool failed_here =
+          std::find(txn.error_times.begin(), txn.error_times.end(), at) != txn.error_times.end();
+      for (const model::Execution& e : txn.executions) {
+        const model::Timestamp t = e.end != model::kNoTime ? e.end : e.start;
+        if (failed_here && t != model::kNoTime && t <= at && !f.judged && e.parsed.shape &&
+            e.statement_index < e.parsed.shape->statements.size()) {
+          for (const auto& access : e.statement().tables) {
+            if (access.read && access.name == f.table) f.pattern = true;
+          }
+        }
+        if (t != model::kNoTime && t > at && trimmed(e.sql) == f.statement) f.retried = true;
+        if (t != model::kNoTime && t > at && cta::normalized_sql(e) == f.normalized) f.retried = true;
+      }
+      if (failed_here) {
+        f.judged = true;
+        f.isolation = txn.isolation;
+        f.isolation_known = txn.isolation_known;
+      }
+    }
+  }
+}
+
+void CheckThenActRule::report_missing_retries() {
+  for (const Failure& fail : failures_) {
+    if (!fail.judged || !fail.pattern || fail.retried) continue;
+    core::Finding f;
+    f.rule = std::string(kInfo.id);
+    f.severity = core::Severity::warning;
+    f.id = core::make_finding_id(kInfo.id, {"retry missing", fail.normalized, fail.table});
+    f.message = "retry missing on " + fail.table + ": '" + shortened(fail.normalized) + "' failed with a " +
+                "serialization failure (40001) at " + level_words(fail.isolation) +
+                " after the transaction read " + fail.table + ", and the session never ran it again: " +
+                "the write it tried was dropped";
+    f.help = "retry the whole transaction (from BEGIN, re-reading) on SQLSTATE 40001 and 40P01; at "
+             "REPEATABLE READ and SERIALIZABLE the database reports the race instead of losing the update, "
+             "but only a retry applies the write";
+    f.sessions.push_back({fail.header.pid, fail.header.session_id, fail.header.user, fail.header.database,
+                          fail.header.application});
+    core::Evidence ev;
+    ev.role = "failed";
+    ev.input = fail.header.where.input;
+    ev.line = fail.header.where.line;
+    ev.time = fail.header.time;
+    ev.pid = fail.header.pid;
+    ev.sql = fail.normalized;
+    f.evidence.push_back(std::move(ev));
+    f.first_seen = f.last_seen = fail.header.time;
+    nlohmann::json& d = f.details;
+    d["kind"] = "retry missing";
+    d["table"] = fail.table;
+    d["isolation"] = level_words(fail.isolation);
+    d["isolation_source"] = fail.isolation_known ? "shown in the log (BEGIN / SET TRANSACTION)"
+                                                 : "assumed (option default-isolation)";
+    d["sqlstate"] = "40001";
+    d["race"] = nlohmann::json::object({{"overlapping_sessions_seen", false}, {"serialization failures", 1}});
+    merge(std::move(f));
+  }
+  failures_.clear();
 }
 
 void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c) {
@@ -237,8 +336,7 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   const std::string id = core::make_finding_id(
       kInfo.id, {kind, c.split() ? "split" : "same", check_sql, act_sql, c.key.table});
 
-  RaceMark mark{id, joined(c.key.value_texts(), "; "), session.pid, c.check ? time_of(c.check) : time_of(c.act),
-                c.act->end != model::kNoTime ? c.act->end : time_of(c.act)};
+  RaceMark mark{id, joined(c.key.value_texts(), "; "), session.pid, c.window_begin, c.window_end};
   const bool overlapping = c.match == cta::Overlap::value && race_seen(mark);
   marks_.push_back(mark);
   if (marks_.size() > kMaxRaceMarks) marks_.pop_front();
@@ -263,8 +361,8 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   if (c.check) f.evidence.push_back(evidence_of(*c.check, "check", session.pid));
   const std::vector<std::string> key_values = c.key.value_texts();
   f.evidence[0].values.insert(f.evidence[0].values.begin(), key_values.begin(), key_values.end());
-  f.first_seen = mark.begin;
-  f.last_seen = mark.end;
+  f.first_seen = c.check ? time_of(c.check) : time_of(c.act);
+  f.last_seen = c.act->end != model::kNoTime ? c.act->end : time_of(c.act);
 
   nlohmann::json& d = f.details;
   d["kind"] = kind;
@@ -330,6 +428,7 @@ void CheckThenActRule::merge(core::Finding fresh) {
 }
 
 void CheckThenActRule::finish(core::FindingSink& out) {
+  report_missing_retries();
   for (auto& f : findings_) {
     auto& race = f.details["race"];
     const bool seen = race.value("overlapping_sessions_seen", false) || race.size() > 1;

@@ -50,7 +50,24 @@ class CheckThenActRule : public core::Rule {
     model::Timestamp begin = model::kNoTime, end = model::kNoTime;
   };
 
+  /// A serialization failure (40001) of a write: the session must re-run the
+  /// transaction, or the write it tried is lost (CTA-RETRY-MISSING).
+  struct Failure {
+    model::RecordHeader header;      // the ERROR record
+    std::string statement;           // raw failing statement
+    std::string normalized;
+    std::string table;               // the table it writes
+    bool judged = false;             // its transaction was seen (on_unit)
+    bool pattern = false;            // that transaction read the table before writing it
+    bool retried = false;            // the session ran the statement again afterwards
+    sql::IsolationLevel isolation = sql::IsolationLevel::repeatable_read;
+    bool isolation_known = false;
+  };
+
   void add(const model::SessionInfo& session, const cta::Candidate& candidate);
+  void note_failure(const model::Event& event, const std::string& statement);
+  void judge_failures(const model::SessionInfo& session, const model::UnitOfWork& unit);
+  void report_missing_retries();
   void merge(core::Finding fresh);
   void remember(model::Timestamp time, std::string what, std::string statement);
   std::vector<const RuntimeEvent*> runtime_evidence(const cta::Candidate& c) const;
@@ -63,6 +80,7 @@ class CheckThenActRule : public core::Rule {
   /// the one that fails (its failing statement is never logged as executed).
   std::deque<RuntimeEvent> runtime_;
   std::deque<RaceMark> marks_;
+  std::deque<Failure> failures_;
   std::vector<core::Finding> findings_;          // in order of first appearance
   std::map<std::string, std::size_t> by_id_;     // id -> index into findings_
 };

@@ -4,6 +4,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
+#include "analyzers/sql/pg_query_adapter.h"
+
 namespace pgsift::analyzers::cta {
 
 std::string_view to_string(PairKind kind) {
@@ -51,6 +55,7 @@ struct Read {
   Footprint footprint;
   std::vector<std::string> predicate_columns;  // equality and comparison columns
   bool after_write = false;  // reads a row this transaction already wrote (pgbench's SELECT)
+  std::size_t ordinal = 0;   // among all reads of the unit, kept or not
 };
 
 struct Positioned {
@@ -62,11 +67,15 @@ struct TransactionState {
   IsolationLevel level = IsolationLevel::read_committed;
   bool level_known = false;
   bool snapshot_taken = false;
+  model::Timestamp snapshot_time = model::kNoTime;  // start of the first query
   std::vector<std::pair<std::string, bool>> table_locks;  // table, taken before the snapshot
   std::vector<std::size_t> advisory_locks;                // positions
   std::vector<Positioned> row_locks;                      // FOR UPDATE / FOR NO KEY UPDATE
   std::vector<Positioned> share_locks;                    // FOR SHARE / FOR KEY SHARE
   std::vector<Footprint> writes;
+  // INSERTs whose row footprints nobody needed yet: most inserted rows are
+  // never read back in their transaction, so footprints are built on demand.
+  std::vector<const model::Execution*> unexamined_inserts;
 };
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
@@ -116,6 +125,57 @@ bool is_absolute_value(const sql::SetItem& item) {
   if (item.kind != sql::SetItem::Kind::absolute) return false;
   using VK = sql::Value::Kind;
   return item.value.kind == VK::literal || item.value.kind == VK::parameter || item.value.kind == VK::null;
+}
+
+// What a SELECT returned: its target list's column names, or a star.
+struct ReturnedColumns {
+  bool known = false;  // false: not a plain SELECT list (UNION, unparsable): assume everything
+  bool star = false;
+  std::vector<std::string> names;
+};
+
+void collect_column_refs(const nlohmann::json& node, ReturnedColumns& out) {
+  if (node.is_object()) {
+    if (auto ref = node.find("ColumnRef"); ref != node.end() && ref->is_object()) {
+      const auto fields = ref->find("fields");
+      if (fields != ref->end() && fields->is_array() && !fields->empty()) {
+        const nlohmann::json& last = fields->back();
+        if (last.contains("A_Star")) {
+          out.star = true;
+        } else if (auto str = last.find("String"); str != last.end() && str->is_object()) {
+          out.names.push_back(str->value("sval", ""));
+        }
+      }
+      return;
+    }
+    for (const auto& [key, child] : node.items()) {
+      if (child.is_structured()) collect_column_refs(child, out);
+    }
+  } else if (node.is_array()) {
+    for (const auto& child : node) collect_column_refs(child, out);
+  }
+}
+
+// Parsed on demand from the read's text (the statement model keeps no
+// target list): only asked when a write would otherwise be a lost update.
+ReturnedColumns returned_columns(const model::Execution& e) {
+  ReturnedColumns out;
+  const sql::pgq::ParseOutput tree = sql::pgq::parse_json(e.sql);
+  if (!tree.ok) return out;
+  const nlohmann::json doc = nlohmann::json::parse(tree.json, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("stmts") || e.statement_index >= doc["stmts"].size()) return out;
+  const nlohmann::json& stmt = doc["stmts"][e.statement_index].value("stmt", nlohmann::json::object());
+  const auto select = stmt.find("SelectStmt");
+  if (select == stmt.end() || !select->contains("targetList")) return out;
+  out.known = true;
+  collect_column_refs((*select)["targetList"], out);
+  return out;
+}
+
+// Whether the read returned `column` (lost update needs the value read).
+bool read_returned(const model::Execution& read, const std::string& column) {
+  const ReturnedColumns returned = returned_columns(read);
+  return !returned.known || returned.star || contains(returned.names, column);
 }
 
 class Scanner {
@@ -168,7 +228,10 @@ class Scanner {
       case sql::Kind::insert: on_insert(t, e); break;
       default: break;
     }
-    if (takes_snapshot(st.kind)) txn.snapshot_taken = true;
+    if (takes_snapshot(st.kind) && !txn.snapshot_taken) {
+      txn.snapshot_taken = true;
+      txn.snapshot_time = e.start != model::kNoTime ? e.start : e.end;
+    }
   }
 
   void on_lock_table(TransactionState& txn, const sql::Statement& st) {
@@ -195,18 +258,21 @@ class Scanner {
       if (access.lock >= RowLock::no_key_update) txn.row_locks.push_back({position_, fp});
       else if (access.lock != RowLock::none) txn.share_locks.push_back({position_, fp});
       if (!access.read) continue;
-      Read read{t, position_, &e, &access, fp, {}, false};
+      Read read{t, position_, &e, &access, fp, {}, false, 0};
       for (const auto& k : access.keys) read.predicate_columns.push_back(k.column);
       for (const auto& c : access.comparisons) {
         if (!contains(read.predicate_columns, c.column)) read.predicate_columns.push_back(c.column);
       }
+      examine_inserts(txn, fp.table);
       for (const auto& w : txn.writes) {
         if (overlap(w, fp) == Overlap::value) read.after_write = true;
       }
-      // Reads of rows this transaction already wrote are never paired:
-      // only the others are indexed, by table (the only reads a write or
-      // insert of that table can match).
-      if (!read.after_write) reads_by_table_[fp.table].push_back(reads_.size());
+      // Reads of rows this transaction already wrote are never paired, so
+      // they are not kept; the others are indexed by table (the only reads a
+      // write or insert of that table can match).
+      read.ordinal = reads_seen_++;
+      if (read.after_write) continue;
+      reads_by_table_[fp.table].push_back(reads_.size());
       reads_.push_back(std::move(read));
     }
   }
@@ -252,10 +318,10 @@ class Scanner {
     const auto indexed = reads_by_table_.find(table);
     if (indexed == reads_by_table_.end()) return nullptr;
     const std::vector<std::size_t>& candidates = indexed->second;
-    const std::size_t stop = reads_.size() > kMaxLookBack ? reads_.size() - kMaxLookBack : 0;
+    const std::size_t stop = reads_seen_ > kMaxLookBack ? reads_seen_ - kMaxLookBack : 0;
     for (int pass = 0; pass < 2 && best == nullptr; ++pass) {
       if (pass == 1 && !options_.across_transactions) break;
-      for (std::size_t k = candidates.size(); k-- > 0 && candidates[k] >= stop;) {
+      for (std::size_t k = candidates.size(); k-- > 0 && reads_[candidates[k]].ordinal >= stop;) {
         const Read& r = reads_[candidates[k]];
         if ((pass == 0) != (r.transaction == t)) continue;
         const Overlap o = match(r);
@@ -299,8 +365,10 @@ class Scanner {
     for (const auto& item : st.set_items) {
       if (is_decrement(item, e)) return PairKind::unguarded_relative_write;
     }
+    // An absolute write loses an update only of a value the read returned:
+    // `SELECT name ...; UPDATE ... SET balance = $1` wrote no value it read.
     for (const auto& item : st.set_items) {
-      if (is_absolute_value(item)) return PairKind::lost_update;
+      if (is_absolute_value(item) && read_returned(*r.execution, item.column)) return PairKind::lost_update;
     }
     return std::nullopt;
   }
@@ -378,15 +446,28 @@ class Scanner {
     if (!st.insert) return;
     const sql::InsertInfo& insert = *st.insert;
     const std::string table = canonical_table(insert.table);
-    std::vector<Footprint> rows = insert_footprints(e, insert);
     if (!insert.on_conflict) {
       if (insert.where_not_exists) {
         evaluate_not_exists(t, e, table);
-      } else {
-        evaluate_insert(t, e, table, rows);
+      } else if (reads_by_table_.count(table) > 0) {
+        evaluate_insert(t, e, table, insert_footprints(e, insert));
       }
     }
-    for (auto& row : rows) txns_[t].writes.push_back(std::move(row));
+    txns_[t].unexamined_inserts.push_back(&e);
+  }
+
+  // Adds the rows of the transaction's inserts into `table` to its writes.
+  void examine_inserts(TransactionState& txn, const std::string& table) {
+    auto& pending = txn.unexamined_inserts;
+    for (std::size_t i = 0; i < pending.size();) {
+      const sql::InsertInfo& insert = *pending[i]->statement().insert;
+      if (canonical_table(insert.table) != table) {
+        ++i;
+        continue;
+      }
+      for (auto& row : insert_footprints(*pending[i], insert)) txn.writes.push_back(std::move(row));
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   void evaluate_not_exists(std::size_t t, const model::Execution& e, const std::string& table) {
@@ -456,6 +537,16 @@ class Scanner {
     c.isolation_known = txns_[t].level_known;
     c.match = how;
     c.schema_known = schema_.known;
+    const model::Execution* first = r ? r->execution : &e;
+    c.window_begin = first->start != model::kNoTime ? first->start : first->end;
+    const TransactionState& check_txn = txns_[c.check_transaction];
+    if (c.isolation != IsolationLevel::read_committed && check_txn.snapshot_time != model::kNoTime &&
+        (c.window_begin == model::kNoTime || check_txn.snapshot_time < c.window_begin)) {
+      c.window_begin = check_txn.snapshot_time;
+    }
+    c.window_end = e.end != model::kNoTime ? e.end : e.start;
+    const model::Transaction& act_txn = unit_.transactions[t];
+    if (act_txn.end_time != model::kNoTime && act_txn.end_time > c.window_end) c.window_end = act_txn.end_time;
     return c;
   }
 
@@ -468,6 +559,7 @@ class Scanner {
   std::vector<TransactionState> txns_;
   std::vector<Read> reads_;
   std::unordered_map<std::string, std::vector<std::size_t>> reads_by_table_;  // indexes into reads_
+  std::size_t reads_seen_ = 0;
   std::size_t position_ = 0;
   std::vector<Candidate> out_;
 };

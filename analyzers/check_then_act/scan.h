@@ -49,6 +49,13 @@ struct Candidate {
   /// Columns a unique constraint would have to cover to make this safe (insert kinds).
   std::vector<std::string> constraint_columns;
   std::vector<std::string> notes;
+  /// When the pair was exposed to another session: from the read (at READ
+  /// COMMITTED; at REPEATABLE READ and SERIALIZABLE from the transaction's
+  /// snapshot, its first query) until the act's transaction ended (its
+  /// writes became visible then). Two sessions whose windows overlap on the
+  /// same key raced.
+  model::Timestamp window_begin = model::kNoTime;
+  model::Timestamp window_end = model::kNoTime;
 
   bool split() const { return check != nullptr && check_transaction != act_transaction; }
 };

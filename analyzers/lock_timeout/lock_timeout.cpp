@@ -24,7 +24,23 @@ std::string first_table(std::string_view raw) {
     }
     if (!st.tables.empty()) return st.tables.front().name;
   }
-  return "";
+  return locks::single_table(raw);  // DDL: ALTER TABLE acct ... names acct
+}
+
+// Whether a statement asks for a lock that conflicts even with plain
+// readers' AccessShareLock: DDL, or LOCK TABLE in ACCESS EXCLUSIVE mode (the
+// only mode that conflicts with AccessShareLock).
+bool wants_exclusive(std::string_view raw) {
+  if (raw.empty()) return false;
+  const sql::Parsed parsed = sql::parse(raw);
+  if (!parsed.shape) return false;
+  for (const auto& st : parsed.shape->statements) {
+    if (st.kind == sql::Kind::utility) return true;
+    if (st.kind == sql::Kind::lock && (st.lock_table_mode.empty() || st.lock_table_mode == "ACCESS EXCLUSIVE")) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string_view cause_words(int cause) {
@@ -45,6 +61,7 @@ void LockTimeoutRule::on_event(const model::Event& event, const core::SessionDir
   (void)out;
   const std::int32_t pid = event.header.pid;
   if (const auto* lock = std::get_if<model::LockEvent>(&event.body)) {
+    names_.learn(*lock);
     const std::int32_t waiter = lock->waiter_pid ? lock->waiter_pid : pid;
     using Phase = model::LockEvent::Phase;
     if (lock->phase == Phase::still_waiting) {
@@ -82,10 +99,10 @@ void LockTimeoutRule::report(const model::Event& event, Cause cause, const std::
   const auto wait = waiting_.find(pid);
   const bool logged_wait = wait != waiting_.end();
 
-  std::string relation = logged_wait ? locks::relation_of(wait->second, *schema_) : "";
+  std::string relation = logged_wait ? locks::relation_of(wait->second, *schema_, &names_) : "";
   if (relation.empty()) relation = locks::relation_from_context(context);
   if (relation.empty()) relation = first_table(statement);
-  std::string wanted = logged_wait ? wait->second.mode + " on " + locks::object_words(wait->second, *schema_)
+  std::string wanted = logged_wait ? wait->second.mode + " on " + locks::object_words(wait->second, *schema_, &names_)
                                    : (relation.empty() ? "a lock" : "a lock on " + relation);
 
   std::vector<locks::BlockerView> holders;
@@ -96,7 +113,7 @@ void LockTimeoutRule::report(const model::Event& event, Cause cause, const std::
     }
   }
   if (holders.empty()) {
-    holders = locks::likely_holders(relation, at, sessions, pid);
+    holders = locks::likely_holders(relation, at, sessions, pid, wants_exclusive(statement));
     named_by = "open transactions that touched " + relation + " (likely)";
   }
 

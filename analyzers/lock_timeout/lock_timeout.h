@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analyzers/core/analyzer.h"
+#include "analyzers/locks/lock_words.h"
 
 namespace pgsift::analyzers {
 
@@ -36,6 +37,7 @@ class LockTimeoutRule : public core::Rule {
 
   const core::Schema* schema_;
   core::Schema empty_schema_;
+  locks::RelationNames names_;
   std::map<std::int32_t, model::LockEvent> waiting_;  // latest "still waiting" per pid
   std::vector<core::Finding> findings_;
   std::map<std::string, std::size_t> by_id_;

@@ -74,6 +74,7 @@ void LockWaitRule::on_event(const model::Event& event, const core::SessionDirect
   const std::int32_t pid = event.header.pid;
   const model::Timestamp at = event.header.time;
   if (const auto* lock = std::get_if<model::LockEvent>(&event.body)) {
+    names_.learn(*lock);
     const std::int32_t waiter = lock->waiter_pid ? lock->waiter_pid : pid;
     using Phase = model::LockEvent::Phase;
     switch (lock->phase) {
@@ -112,17 +113,11 @@ void LockWaitRule::start(const model::Event& event, const model::LockEvent& lock
   if (w.started != model::kNoTime && lock.elapsed_ms > 0) {
     w.started -= static_cast<model::Timestamp>(lock.elapsed_ms * model::kMicrosPerMilli);
   }
-  w.relation = locks::relation_of(lock, *schema_);
-  if (lock.relation_oid != 0 && lock.relation_name.empty() && w.relation.rfind("relation ", 0) == 0) {
-    // Relation-level waits carry no CONTEXT; the waiting statement usually
-    // names the one table it waits for.
-    const std::string table = locks::single_table(lock.statement);
-    if (!table.empty()) {
-      w.lock.relation_name = table;
-      w.relation = table;
-    }
-  }
-  w.object = locks::object_words(w.lock, *schema_);
+  // Relation-level waits carry no CONTEXT: the name comes from the schema,
+  // from earlier lines about the same OID, or from the waiting statement;
+  // finish() retries with what later lines taught.
+  w.relation = locks::relation_of(lock, *schema_, &names_);
+  w.object = locks::object_words(w.lock, *schema_, &names_);
   w.statement = locks::normalize(lock.statement);
   if (const model::SessionState* self = sessions.find(pid)) w.session = locks::ref_of(self->info);
 
@@ -241,6 +236,7 @@ void LockWaitRule::record(Wait w, double total_ms, const std::string& how) {
     d["chain_text"] = std::to_string(pid) + " <- " + joined_pids(w.chain);
   }
   if (!w.blocking.empty()) d["blocking"] = w.blocking;
+  if (locks::unnamed_relation(w.relation)) unnamed_.emplace(findings_.size(), Unnamed{w.lock, w.object});
   by_id_.emplace(id, findings_.size());
   findings_.push_back(std::move(f));
 }
@@ -250,6 +246,7 @@ void LockWaitRule::finish(core::FindingSink& out) {
   for (const auto& [pid, w] : pending_) open.push_back(pid);
   for (std::int32_t pid : open) end(pid, pending_[pid].lock.elapsed_ms, "the end of the log (still waiting)",
                                     model::kNoTime);
+  name_late();
   for (auto& f : findings_) {
     const auto& waits = waits_by_id_[f.id];
     if (waits.size() > 1) {
@@ -265,6 +262,26 @@ void LockWaitRule::finish(core::FindingSink& out) {
   findings_.clear();
   by_id_.clear();
   waits_by_id_.clear();
+  unnamed_.clear();
+}
+
+// A wait reported before any line named its relation: a later tuple wait's
+// CONTEXT or a single-table statement on the same OID names it now.
+void LockWaitRule::name_late() {
+  for (auto& [index, unnamed] : unnamed_) {
+    const std::string name = names_.find(unnamed.lock.relation_oid);
+    if (name.empty()) continue;
+    model::LockEvent named = unnamed.lock;
+    named.relation_name = name;
+    const std::string object = locks::object_words(named, *schema_);
+    core::Finding& f = findings_[index];
+    if (auto at = f.message.find(unnamed.object); at != std::string::npos) {
+      f.message.replace(at, unnamed.object.size(), object);
+    }
+    f.details["object"] = object;
+    f.details["waiter"]["relation"] = name;
+    f.details["relation_named_by"] = "another lock line about the same OID";
+  }
 }
 
 }  // namespace pgsift::analyzers

@@ -48,6 +48,12 @@ class LockWaitRule : public core::Rule {
   void start(const model::Event& event, const model::LockEvent& lock, const core::SessionDirectory& sessions);
   void end(std::int32_t pid, double total_ms, const std::string& how, model::Timestamp at);
   void record(Wait wait, double total_ms, const std::string& how);
+  void name_late();
+
+  struct Unnamed {
+    model::LockEvent lock;
+    std::string object;  // the words used in the finding
+  };
 
   const core::Schema* schema_;
   core::Schema empty_schema_;
@@ -57,6 +63,8 @@ class LockWaitRule : public core::Rule {
   std::vector<core::Finding> findings_;
   std::map<std::string, std::size_t> by_id_;
   std::map<std::string, std::vector<double>> waits_by_id_;
+  locks::RelationNames names_;
+  std::map<std::size_t, Unnamed> unnamed_;  // finding index -> a wait on an OID not yet named
 };
 
 }  // namespace pgsift::analyzers

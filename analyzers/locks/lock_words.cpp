@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <set>
+
+#include "analyzers/sql/pg_query_adapter.h"
 
 namespace pgsift::analyzers::locks {
 
@@ -39,17 +42,27 @@ std::string quote_sql(std::string_view sql) {
   return "'" + s + "'";
 }
 
-bool statement_touches(const model::Execution& e, std::string_view relation) {
+// Whether `e` took a lock on `relation` that a writer would wait for (a write,
+// a row lock, LOCK TABLE, DDL); with `any_access`, also a plain read's
+// AccessShareLock, which only DDL and strong LOCK TABLE modes wait for.
+bool statement_touches(const model::Execution& e, std::string_view relation, bool any_access = false) {
   if (!e.parsed.shape || e.statement_index >= e.parsed.shape->statements.size()) return false;
   const sql::Statement& st = e.statement();
-  for (const auto& t : st.tables) {
-    std::string name = t.name;
+  const auto same = [&](const std::string& name) {
     const auto dot = name.rfind('.');
-    const std::string bare = dot == std::string::npos ? name : name.substr(dot + 1);
-    if (name == relation || bare == relation) {
-      return t.written || t.lock != sql::RowLock::none || st.kind == sql::Kind::lock ||
+    const std::string_view bare = dot == std::string::npos ? std::string_view(name)
+                                                           : std::string_view(name).substr(dot + 1);
+    return name == relation || bare == relation;
+  };
+  for (const auto& t : st.tables) {
+    if (same(t.name)) {
+      return any_access || t.written || t.lock != sql::RowLock::none || st.kind == sql::Kind::lock ||
              st.kind == sql::Kind::utility;
     }
+  }
+  if (st.kind == sql::Kind::utility && st.tables.empty()) {
+    const std::string table = single_table(e.sql);
+    return !table.empty() && same(table);
   }
   return false;
 }
@@ -83,18 +96,58 @@ std::string relation_from_context(std::string_view context) {
   return std::string(context.substr(from, end - from));
 }
 
-std::string relation_of(const model::LockEvent& event, const core::Schema& schema) {
-  if (!event.relation_name.empty()) return event.relation_name;
-  if (event.relation_oid != 0) {
-    auto it = schema.relation_names.find(event.relation_oid);
-    if (it != schema.relation_names.end()) return it->second;
-    return "relation " + std::to_string(event.relation_oid);
-  }
-  return "";
+namespace {
+
+constexpr std::size_t kMaxLearnedNames = 4096;
+constexpr std::string_view kUnnamed = "relation with OID ";
+
+// Whether a relation-level wait's statement can name the relation: the
+// statement's only table is then the one locked (a DDL, LOCK TABLE, or a
+// query waiting behind one).
+bool statement_names_relation(const model::LockEvent& event) {
+  return event.object_kind == "relation" && !event.statement.empty();
 }
 
-std::string object_words(const model::LockEvent& event, const core::Schema& schema) {
-  const std::string relation = relation_of(event, schema);
+}  // namespace
+
+void RelationNames::learn(const model::LockEvent& event) {
+  if (event.relation_oid == 0) return;
+  auto it = names_.find(event.relation_oid);
+  if (!event.relation_name.empty()) {
+    if (it == names_.end() && names_.size() >= kMaxLearnedNames) return;
+    names_[event.relation_oid] = Name{event.relation_name, true};
+    return;
+  }
+  if (it != names_.end() || names_.size() >= kMaxLearnedNames || !statement_names_relation(event)) return;
+  std::string table = single_table(event.statement);
+  if (!table.empty()) names_[event.relation_oid] = Name{std::move(table), false};
+}
+
+std::string RelationNames::find(std::uint64_t oid) const {
+  auto it = names_.find(oid);
+  return it == names_.end() ? std::string() : it->second.name;
+}
+
+std::string relation_of(const model::LockEvent& event, const core::Schema& schema, const RelationNames* learned) {
+  if (!event.relation_name.empty()) return event.relation_name;
+  if (event.relation_oid == 0) return "";
+  auto it = schema.relation_names.find(event.relation_oid);
+  if (it != schema.relation_names.end()) return it->second;
+  if (learned != nullptr) {
+    std::string name = learned->find(event.relation_oid);
+    if (!name.empty()) return name;
+  }
+  if (statement_names_relation(event)) {
+    std::string table = single_table(event.statement);
+    if (!table.empty()) return table;
+  }
+  return std::string(kUnnamed) + std::to_string(event.relation_oid);
+}
+
+bool unnamed_relation(std::string_view relation) { return relation.rfind(kUnnamed, 0) == 0; }
+
+std::string object_words(const model::LockEvent& event, const core::Schema& schema, const RelationNames* learned) {
+  const std::string relation = relation_of(event, schema, learned);
   const std::string& kind = event.object_kind;
   if (kind == "transaction") {
     std::string words = "transaction " + std::to_string(event.transaction_id);
@@ -106,7 +159,7 @@ std::string object_words(const model::LockEvent& event, const core::Schema& sche
     return words;
   }
   if (kind == "tuple") return "row " + event.tuple + " of " + relation;
-  if (kind == "relation") return "table " + relation;
+  if (kind == "relation") return unnamed_relation(relation) ? relation : "table " + relation;
   if (kind == "extension") return "extension of " + relation;
   if (kind == "page") return "a page of " + relation;
   return event.object;
@@ -119,13 +172,49 @@ bool modes_conflict(std::string_view a, std::string_view b) {
   return (kConflicts[static_cast<std::size_t>(ia)] >> ib) & 1U;
 }
 
+namespace {
+
+// Every RangeVar (table reference) of libpg_query's JSON tree, as
+// "schema.name" or "name". Used for utility statements (ALTER TABLE,
+// TRUNCATE, DROP, CREATE INDEX, VACUUM...), whose tables the statement model
+// does not list. Only on lock events, which are rare: a full JSON DOM is fine.
+void collect_range_vars(const nlohmann::json& node, std::set<std::string>& out) {
+  if (node.is_object()) {
+    // A RangeVar node: wrapped as {"RangeVar": {...}} in lists, bare in
+    // typed fields such as AlterTableStmt.relation; both carry "relname".
+    if (auto rel = node.find("relname"); rel != node.end() && rel->is_string()) {
+      const std::string name = rel->get<std::string>();
+      const std::string schema = node.value("schemaname", "");
+      if (!name.empty()) out.insert(schema.empty() ? name : schema + "." + name);
+    }
+    for (const auto& [key, child] : node.items()) {
+      if (child.is_structured()) collect_range_vars(child, out);
+    }
+  } else if (node.is_array()) {
+    for (const auto& child : node) collect_range_vars(child, out);
+  }
+}
+
+std::string single_range_var(std::string_view raw) {
+  const sql::pgq::ParseOutput tree = sql::pgq::parse_json(raw);
+  if (!tree.ok) return "";
+  const nlohmann::json doc = nlohmann::json::parse(tree.json, nullptr, false);
+  if (doc.is_discarded()) return "";
+  std::set<std::string> names;
+  collect_range_vars(doc, names);
+  return names.size() == 1 ? *names.begin() : std::string();
+}
+
+}  // namespace
+
 std::string single_table(std::string_view raw) {
   if (raw.empty()) return "";
   const sql::Parsed parsed = sql::parse(raw);
   if (!parsed.shape || parsed.shape->statements.size() != 1) return "";
-  const auto& tables = parsed.shape->statements.front().tables;
-  if (tables.size() != 1) return "";
-  return tables.front().name;
+  const sql::Statement& st = parsed.shape->statements.front();
+  if (st.tables.empty() && st.kind == sql::Kind::utility) return single_range_var(raw);
+  if (st.tables.size() != 1) return "";
+  return st.tables.front().name;
 }
 
 std::string normalize(std::string_view raw) {
@@ -240,14 +329,15 @@ BlockerView view_blocker(std::int32_t pid, model::Timestamp at, const core::Sess
 }
 
 std::vector<BlockerView> likely_holders(std::string_view relation, model::Timestamp at,
-                                        const core::SessionDirectory& sessions, std::int32_t except) {
+                                        const core::SessionDirectory& sessions, std::int32_t except,
+                                        bool any_access) {
   std::vector<BlockerView> out;
-  if (relation.empty()) return out;
+  if (relation.empty() || unnamed_relation(relation)) return out;
   for (const model::SessionState* state : sessions.open_session_states()) {
     if (state == nullptr || state->info.pid == except || state->open_transaction == nullptr) continue;
     const auto& executions = state->open_transaction->executions;
     if (std::any_of(executions.begin(), executions.end(),
-                    [&](const model::Execution& e) { return statement_touches(e, relation); })) {
+                    [&](const model::Execution& e) { return statement_touches(e, relation, any_access); })) {
       out.push_back(view_state(*state, at, relation));
     }
   }

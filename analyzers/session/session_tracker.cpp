@@ -134,6 +134,16 @@ const model::SessionState* SessionTracker::find(std::int32_t pid) const {
   return it == by_pid_.end() ? nullptr : &it->second->state;
 }
 
+std::vector<const model::SessionState*> SessionTracker::open_session_states() const {
+  std::vector<const model::SessionState*> out;
+  out.reserve(by_pid_.size());
+  for (const auto& [pid, session] : by_pid_) out.push_back(&session->state);
+  std::sort(out.begin(), out.end(), [](const model::SessionState* a, const model::SessionState* b) {
+    return a->info.pid < b->info.pid;
+  });
+  return out;
+}
+
 void SessionTracker::on_event(const model::Event& event) {
   if (finished_) return;
   if (event.header.time != model::kNoTime) sweep(event.header.time);

@@ -75,6 +75,8 @@ class SessionTracker final : public core::SessionDirectory {
 
   /// SessionDirectory: the open session with this pid (latest one), or nullptr.
   const model::SessionState* find(std::int32_t pid) const override;
+  /// SessionDirectory: every open session (the latest per pid), by pid.
+  std::vector<const model::SessionState*> open_session_states() const override;
 
   struct Session;  // internal, defined in session_tracker.cpp
 

@@ -329,3 +329,143 @@ TEST_CASE("check-then-act: bad option values are rejected with the option named"
         std::string::npos);
   CHECK(CheckThenActRule::validate({{"default-isolation", "serializable"}}).empty());
 }
+
+TEST_CASE("check-then-act: a race is two sessions' windows overlapping, from the snapshot at repeatable read",
+          "[check-then-act]") {
+  // A: BEGIN RR; advisory lock; count; insert; COMMIT at kT0 + 50 ms.
+  // B: the same, its lock statement started at `b_lock_start` and waited for A.
+  const auto run = [](IsolationLevel level, model::Timestamp b_lock_start) {
+    const auto unit = [level](model::Timestamp start) {
+      return UnitBuilder{start}.begin(level).run("SELECT pg_advisory_xact_lock(42)")
+          .run("SELECT count(*) FROM booking WHERE slot_id = 1")
+          .run("INSERT INTO booking (slot_id) VALUES (1)").commit().build();
+    };
+    core::Schema schema;
+    core::RuleContext context;
+    context.schema = &schema;
+    CheckThenActRule rule(context);
+    CollectingSink sink;
+    model::SessionInfo a, b;
+    a.pid = 301;
+    b.pid = 302;
+    const auto ua = unit(pgsift::testing::kT0);
+    auto ub = unit(pgsift::testing::kT0 + 50 * model::kMicrosPerMilli);  // B's lock logged after A's commit
+    ub.transactions[0].executions[0].start = b_lock_start;
+    rule.on_unit(a, ua, sink);
+    rule.on_unit(b, ub, sink);
+    rule.finish(sink);
+    return sink.findings;
+  };
+  // B's snapshot (its lock statement's start) predates A's commit: B could
+  // not see A's row, both inserted. The race happened: error.
+  auto raced = run(IsolationLevel::repeatable_read, pgsift::testing::kT0 + 25 * model::kMicrosPerMilli);
+  REQUIRE(raced.size() == 1);
+  CHECK(kind_of(raced[0]) == "lock after snapshot");
+  CHECK(raced[0].severity == Severity::error);
+  CHECK(raced[0].details["race"].value("overlapping_sessions_seen", false));
+  // B started after A committed: it saw A's row; the pattern stays a warning.
+  auto apart = run(IsolationLevel::repeatable_read, pgsift::testing::kT0 + 55 * model::kMicrosPerMilli);
+  REQUIRE(apart.size() == 1);
+  CHECK(apart[0].severity == Severity::warning);
+  CHECK_FALSE(apart[0].details["race"].value("overlapping_sessions_seen", false));
+  // At read committed the advisory lock serializes the pair: no finding.
+  CHECK(run(IsolationLevel::read_committed, pgsift::testing::kT0 + 25 * model::kMicrosPerMilli).empty());
+}
+
+TEST_CASE("check-then-act: a read after the other session committed is no race", "[check-then-act]") {
+  core::Schema schema;
+  core::RuleContext context;
+  context.schema = &schema;
+  CheckThenActRule rule(context);
+  CollectingSink sink;
+  const auto unit = [](model::Timestamp start) {
+    return UnitBuilder{start}.begin().run("SELECT count(*) FROM booking WHERE slot_id = 1")
+        .run("INSERT INTO booking (slot_id) VALUES (1)").commit().build();
+  };
+  model::SessionInfo a, b;
+  a.pid = 401;
+  b.pid = 402;
+  // A commits at kT0 + 40 ms; B reads at kT0 + 50 ms.
+  rule.on_unit(a, unit(pgsift::testing::kT0), sink);
+  rule.on_unit(b, unit(pgsift::testing::kT0 + 30 * model::kMicrosPerMilli), sink);
+  rule.finish(sink);
+  REQUIRE(sink.findings.size() == 1);
+  CHECK(sink.findings[0].occurrences == 2);
+  CHECK_FALSE(sink.findings[0].details["race"].value("overlapping_sessions_seen", false));
+  CHECK(sink.findings[0].details.value("confidence", "") == "key match");
+}
+
+TEST_CASE("check-then-act: a lost update needs the read to have returned the written column",
+          "[check-then-act]") {
+  const auto pair = [](const std::string& read) {
+    return findings_of(UnitBuilder{}.begin().run(read).run("UPDATE acct SET balance = 90 WHERE id = 1").commit().build());
+  };
+  for (const char* read : {"SELECT balance FROM acct WHERE id = 1", "SELECT * FROM acct WHERE id = 1",
+                           "SELECT a.* FROM acct a WHERE a.id = 1",
+                           "SELECT coalesce(balance, 0) AS b FROM acct WHERE id = 1"}) {
+    INFO(read);
+    auto f = pair(read);
+    REQUIRE(f.size() == 1);
+    CHECK(kind_of(f[0]) == "lost update");
+  }
+  for (const char* read : {"SELECT version FROM acct WHERE id = 1", "SELECT count(*) FROM acct WHERE id = 1"}) {
+    INFO(read);
+    CHECK(pair(read).empty());
+  }
+}
+
+TEST_CASE("check-then-act: a serialization failure the session never retried is retry missing",
+          "[check-then-act]") {
+  core::Schema schema;
+  core::RuleContext context;
+  context.schema = &schema;
+  CheckThenActRule rule(context);
+  CollectingSink sink;
+  model::SessionInfo b;
+  b.pid = 502;
+  const model::Timestamp failed_at = pgsift::testing::kT0 + 25 * model::kMicrosPerMilli;
+  const auto failure = [&](const std::string& statement) {
+    model::ErrorEvent e;
+    e.sqlstate = "40001";
+    e.message = "could not serialize access due to concurrent update";
+    e.statement = statement;
+    return pgsift::testing::event_at(502, failed_at, 9, e, model::LogLevel::error);
+  };
+  pgsift::testing::TestDirectory directory;
+  UnitBuilder builder;
+  builder.begin(IsolationLevel::repeatable_read).run("SELECT balance FROM acct WHERE id = 1").commit();
+
+  SECTION("not retried") {
+    rule.on_event(failure("UPDATE acct SET balance = 80 WHERE id = 1"), directory, sink);
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    REQUIRE(sink.findings.size() == 1);
+    const auto& f = sink.findings[0];
+    CHECK(kind_of(f) == "retry missing");
+    CHECK(f.severity == Severity::warning);
+    CHECK(f.evidence[0].line == 9);
+    CHECK(f.message.rfind("retry missing on acct: 'UPDATE acct SET balance = $1 WHERE id = $2'", 0) == 0);
+    CHECK(f.details.value("isolation", "") == "repeatable read");
+  }
+  SECTION("retried in a later transaction") {
+    rule.on_event(failure("UPDATE acct SET balance = 80 WHERE id = 1"), directory, sink);
+    builder.begin(IsolationLevel::repeatable_read).run("SELECT balance FROM acct WHERE id = 1")
+        .run("UPDATE acct SET balance = 80 WHERE id = 1").commit();
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    CHECK(sink.findings.empty());
+  }
+  SECTION("a failure at COMMIT or without an earlier read is not a missing retry") {
+    rule.on_event(failure("COMMIT"), directory, sink);
+    rule.on_event(failure("UPDATE stock SET qty = 0 WHERE id = 1"), directory, sink);
+    auto unit = builder.build();
+    unit.transactions[0].error_times.push_back(failed_at);
+    rule.on_unit(b, unit, sink);
+    rule.finish(sink);
+    CHECK(sink.findings.empty());
+  }
+}

@@ -35,6 +35,7 @@ std::string expectations(const Scenario& scenario, const std::string& log, LogKi
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   std::ostringstream out;
   out << "# " << scenario.reference << " " << scenario.name << ": real PostgreSQL 15 log (pgsift harness)\n";
+  for (const std::string& note : expectation_notes(scenario.name)) out << "# " << note << "\n";
   if (!scenario.schema.empty()) out << "#@ schema: " << scenario.name << ".schema.sql\n";
   for (const Expect& e : scenario.expects) {
     const std::string marker = pid_marker(kind, run.pids.at(e.session));
@@ -43,7 +44,8 @@ std::string expectations(const Scenario& scenario, const std::string& log, LogKi
       if (lines[i].find(marker) != std::string::npos && lines[i].find(e.locator) != std::string::npos) found = i;
     }
     if (found == lines.size()) FAIL("no record for expectation '" << e.substring << "' in " << scenario.name);
-    out << "#@ expect " << e.rule << " " << e.severity << " @" << found + 1 << ": " << e.substring << "\n";
+    out << "#@ expect " << e.rule << " " << e.severity << " @" << found + 1 << ": " << with_pids(e.substring, run.pids)
+        << "\n";
   }
   return out.str();
 }

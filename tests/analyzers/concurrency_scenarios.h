@@ -119,6 +119,18 @@ class Run {
   std::map<char, std::unique_ptr<PgSession>> sessions_;
 };
 
+/// `text` with "{A}", "{B}", "{C}" replaced by those sessions' pids, so an
+/// expectation can name the session a finding must point at.
+inline std::string with_pids(std::string text, const std::map<char, int>& pids) {
+  for (const auto& [name, pid] : pids) {
+    const std::string placeholder = std::string("{") + name + "}";
+    for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at)) {
+      text.replace(at, placeholder.size(), std::to_string(pid));
+    }
+  }
+  return text;
+}
+
 /// All scenarios, in §6 order.
 std::vector<Scenario> scenarios();
 

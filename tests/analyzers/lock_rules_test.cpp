@@ -245,3 +245,83 @@ TEST_CASE("lock-timeout: a NOWAIT failure is reported as info", "[lock-timeout]"
   CHECK(f[0].details.value("relation", "") == "jobs");
   CHECK(f[0].help.find("SKIP LOCKED") != std::string::npos);
 }
+
+TEST_CASE("lock words: relations named by OID get their name from DDL, other lines or nothing", "[lock-wait]") {
+  namespace locks = pgsift::analyzers::locks;
+  CHECK(locks::single_table("ALTER TABLE acct ADD COLUMN note text") == "acct");
+  CHECK(locks::single_table("TRUNCATE public.booking") == "public.booking");
+  CHECK(locks::single_table("LOCK TABLE acct IN ACCESS EXCLUSIVE MODE") == "acct");
+  CHECK(locks::single_table("SELECT count(*) FROM acct JOIN stock ON true") == "");
+  CHECK(locks::single_table("DROP TABLE acct, stock") == "");
+
+  core::Schema schema;
+  // A relation wait whose statement names two tables: nothing knows the name.
+  auto join = still_waiting(11, "AccessShareLock", "relation", 0, {10}, {11},
+                            "SELECT count(*) FROM acct JOIN stock ON true");
+  CHECK(locks::relation_of(join, schema) == "relation with OID 16384");
+  CHECK(locks::object_words(join, schema) == "relation with OID 16384");
+  // A tuple wait on the same OID names it in its CONTEXT; once learned, the
+  // OID is named everywhere.
+  model::LockEvent tuple = still_waiting(12, "AccessExclusiveLock", "tuple", 0, {10}, {12},
+                                         "UPDATE acct SET balance = 1 WHERE id = 1", "acct");
+  tuple.relation_oid = 16384;
+  locks::RelationNames names;
+  names.learn(join);
+  CHECK(names.find(16384) == "");
+  names.learn(tuple);
+  CHECK(names.find(16384) == "acct");
+  CHECK(locks::object_words(join, schema, &names) == "table acct");
+  // The schema's OID map (from --schema-from) wins over the log.
+  schema.relation_names[16384] = "public.acct";
+  CHECK(locks::relation_of(join, schema, &names) == "public.acct");
+}
+
+TEST_CASE("lock-wait: a wait on an unnamed OID is named by a later line about the same OID", "[lock-wait]") {
+  Harness<pgsift::analyzers::LockWaitRule> h;
+  h.directory.add(10, {"BEGIN", "LOCK TABLE acct IN ACCESS EXCLUSIVE MODE"}, kT0);
+  h.feed(event_at(11, kT0 + kSecond, 5,
+                  still_waiting(11, "AccessShareLock", "relation", 0, {10}, {11},
+                                "SELECT count(*) FROM acct JOIN stock ON true")));
+  h.feed(event_at(11, kT0 + 2 * kSecond, 6, acquired(11, "AccessShareLock", 1200)));
+  SECTION("named later") {
+    h.feed(event_at(12, kT0 + 3 * kSecond, 8,
+                    still_waiting(12, "RowExclusiveLock", "relation", 0, {10}, {12},
+                                  "UPDATE acct SET balance = 1 WHERE id = 1")));
+    auto& f = h.finish();
+    REQUIRE(f.size() == 2);
+    const core::Finding& first = f[0].evidence[0].line == 5 ? f[0] : f[1];
+    CHECK(first.message.find("for AccessShareLock on table acct") != std::string::npos);
+    CHECK(first.details.value("object", "") == "table acct");
+    CHECK(first.details.value("relation_named_by", "") == "another lock line about the same OID");
+  }
+  SECTION("never named") {
+    auto& f = h.finish();
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].message.find("for AccessShareLock on relation with OID 16384") != std::string::npos);
+  }
+}
+
+TEST_CASE("lock-timeout: DDL names plain readers as likely holders, a row write does not", "[lock-timeout]") {
+  Harness<pgsift::analyzers::LockTimeoutRule> h;
+  h.directory.add(800, {"BEGIN", "SELECT balance FROM acct WHERE id = 1"}, kT0);
+  h.directory.add(802, {"BEGIN", "UPDATE stock SET qty = 1 WHERE id = 1"}, kT0);
+  model::TimeoutEvent ddl;
+  ddl.kind = model::TimeoutEvent::Kind::lock_timeout;
+  ddl.statement = "ALTER TABLE acct ADD COLUMN note text";
+  h.feed(event_at(801, kT0 + kSecond, 4, ddl, model::LogLevel::error));
+  model::TimeoutEvent update;
+  update.kind = model::TimeoutEvent::Kind::lock_timeout;
+  update.statement = "UPDATE acct SET balance = 2 WHERE id = 1";
+  h.feed(event_at(803, kT0 + kSecond, 6, update, model::LogLevel::error));
+  auto& f = h.finish();
+  REQUIRE(f.size() == 2);
+  const core::Finding& on_ddl = f[0].evidence[0].line == 4 ? f[0] : f[1];
+  const core::Finding& on_update = f[0].evidence[0].line == 4 ? f[1] : f[0];
+  CHECK(on_ddl.details.value("relation", "") == "acct");
+  REQUIRE(on_ddl.details["holders"].size() == 1);
+  CHECK(on_ddl.details["holders"][0].value("pid", 0) == 800);
+  CHECK(on_ddl.message.find("likely holder pid 800 (idle in transaction") != std::string::npos);
+  // A reader's AccessShareLock does not block an UPDATE; nobody else touched acct.
+  CHECK(on_update.details["holders"].empty());
+  CHECK(on_update.message.find("likely holder") == std::string::npos);
+}

@@ -321,3 +321,40 @@ TEST_CASE("session: coverage detects COMMITs without BEGIN (statement sampling)"
   CHECK_FALSE(run.tracker.coverage().every_statement);
   CHECK(run.tracker.coverage().reason.find("without a BEGIN") != std::string::npos);
 }
+
+TEST_CASE("session: the directory lists every open session, by pid", "[session]") {
+  // A rule that snapshots open_session_states() at each lock event.
+  class Lister final : public pgsift::core::Rule {
+   public:
+    const pgsift::core::RuleInfo& info() const override { return info_; }
+    void on_event(const pgsift::model::Event& event, const pgsift::core::SessionDirectory& sessions,
+                  pgsift::core::FindingSink&) override {
+      if (!std::holds_alternative<pgsift::model::LockEvent>(event.body)) return;
+      std::vector<std::string> seen;
+      for (const auto* state : sessions.open_session_states()) {
+        seen.push_back(std::to_string(state->info.pid) + (state->open_transaction ? " in transaction" : ""));
+      }
+      snapshots.push_back(seen);
+    }
+    std::vector<std::vector<std::string>> snapshots;
+
+   private:
+    pgsift::core::RuleInfo info_{"lister", "lists", pgsift::core::Severity::info};
+  };
+  EventScript s;
+  s.as(303).connect().sql("BEGIN").sql("LOCK TABLE acct IN ACCESS EXCLUSIVE MODE")
+      .as(301).connect().sql("SELECT 1")
+      .as(302).connect().sql("SELECT 2")
+      .lock_wait(301, {303}, 100.0)
+      .as(302).disconnect()
+      .lock_wait(301, {303}, 200.0);
+  Lister lister;
+  NullSink sink;
+  pgsift::session::SessionTracker tracker({}, sink);
+  tracker.add_rule(&lister);
+  for (const auto& event : s.events) tracker.on_event(event);
+  tracker.finish();
+  REQUIRE(lister.snapshots.size() == 2);
+  CHECK(lister.snapshots[0] == std::vector<std::string>{"301", "302", "303 in transaction"});
+  CHECK(lister.snapshots[1] == std::vector<std::string>{"301", "303 in transaction"});
+}

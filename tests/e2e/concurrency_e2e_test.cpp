@@ -79,7 +79,7 @@ void run_scenario(const Scenario& scenario) {
       for (std::size_t i = 0; i < scenario.expects.size() && !matched; ++i) {
         const Expect& e = scenario.expects[i];
         if (met[i] || f.rule != e.rule || pgsift::core::to_string(f.severity) != e.severity ||
-            f.message.find(e.substring) == std::string::npos || f.evidence.empty() ||
+            f.message.find(with_pids(e.substring, run.pids)) == std::string::npos || f.evidence.empty() ||
             f.evidence[0].pid != run.pids.at(e.session)) {
           continue;
         }
@@ -110,7 +110,8 @@ TEST_CASE("concurrency e2e: races, waits, deadlocks and timeouts from live sessi
   const std::set<std::string> wanted = {
       "lost-update-read-committed", "overdraft-autocommit", "existence-check-then-insert",
       "existence-check-unique-index-ok", "coupon-consume", "chain-behind-idle-transaction",
-      "deadlock-two-rows", "lock-timeout-behind-lock-table", "lost-update-extended-protocol"};
+      "deadlock-two-rows", "lock-timeout-behind-lock-table", "lost-update-extended-protocol",
+      "lock-timeout-likely-holder", "lock-timeout-ddl-behind-reader", "ddl-queued-behind-reader"};
   for (const Scenario& scenario : scenarios()) {
     const bool safe = scenario.name.size() > 3 && scenario.name.compare(scenario.name.size() - 3, 3, "-ok") == 0;
     if (!safe && wanted.count(scenario.name) == 0) continue;
