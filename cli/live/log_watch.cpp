@@ -92,7 +92,9 @@ std::string locate_server_log(const LogSettings& s, ServerLog& out) {
                                  s.role + ")"
                            : "pg_current_logfile('" + out.format + "') is empty";
       return "--log auto: cannot tell the server's current " + out.format + " file: " + why +
-             (name ? " and log_filename '" + *name + "' changes with the date" : std::string()) +
+             (name && name->find('%') != std::string::npos
+                  ? " and log_filename '" + *name + "' changes with the date"
+                  : std::string()) +
              give_file;
     }
     file = (fs::path(*directory) / file_for_format(*name, out.format)).string();

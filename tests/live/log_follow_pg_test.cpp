@@ -281,3 +281,31 @@ TEST_CASE("watch --log auto: where the server's log is, or what is missing", "[l
     CHECK(error.find("relative to the data directory, which role app cannot see") != std::string::npos);
   }
 }
+
+TEST_CASE("watch --log auto: a pg_monitor role finds the log; a plain role is told what to grant",
+          "[pg][live]") {
+  PgCluster pg;
+  pg.create_role("monitor");
+  pg.observer().exec("GRANT pg_monitor TO monitor");
+  pg.create_role("nobody");
+  const fs::path report_path = pg.directory() / "monitor.json";
+  const auto monitor = pgsift::testing::run_process(
+      {PGSIFT_BINARY, "watch", pg.conninfo("postgres", "monitor"), "--log", "auto", "--duration",
+       "500ms", "--plain", "--report", "json:" + report_path.string()},
+      kLong);
+  INFO(monitor.output);
+  CHECK(monitor.exit_code == 0);
+  const nlohmann::json report = read_json(report_path);
+  REQUIRE(report["inputs"].size() == 2);
+  CHECK(report["inputs"][1]["path"] == pg.log_paths().csvlog.string());
+
+  const auto nobody = pgsift::testing::run_process(
+      {PGSIFT_BINARY, "watch", pg.conninfo("postgres", "nobody"), "--log", "auto", "--duration",
+       "500ms", "--plain"},
+      kLong);
+  INFO(nobody.output);
+  CHECK(nobody.exit_code == 2);
+  CHECK(nobody.output.find("pgsift: error: --log auto: cannot tell the server's current csvlog "
+                           "file: role nobody may not call pg_current_logfile() (GRANT pg_monitor "
+                           "TO nobody); give the file with --log FILE\n") != std::string::npos);
+}
