@@ -55,6 +55,7 @@ struct Read {
   Footprint footprint;
   std::vector<std::string> predicate_columns;  // equality and comparison columns
   bool after_write = false;  // reads a row this transaction already wrote (pgbench's SELECT)
+  std::size_t ordinal = 0;   // among all reads of the unit, kept or not
 };
 
 struct Positioned {
@@ -72,6 +73,9 @@ struct TransactionState {
   std::vector<Positioned> row_locks;                      // FOR UPDATE / FOR NO KEY UPDATE
   std::vector<Positioned> share_locks;                    // FOR SHARE / FOR KEY SHARE
   std::vector<Footprint> writes;
+  // INSERTs whose row footprints nobody needed yet: most inserted rows are
+  // never read back in their transaction, so footprints are built on demand.
+  std::vector<const model::Execution*> unexamined_inserts;
 };
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
@@ -254,18 +258,21 @@ class Scanner {
       if (access.lock >= RowLock::no_key_update) txn.row_locks.push_back({position_, fp});
       else if (access.lock != RowLock::none) txn.share_locks.push_back({position_, fp});
       if (!access.read) continue;
-      Read read{t, position_, &e, &access, fp, {}, false};
+      Read read{t, position_, &e, &access, fp, {}, false, 0};
       for (const auto& k : access.keys) read.predicate_columns.push_back(k.column);
       for (const auto& c : access.comparisons) {
         if (!contains(read.predicate_columns, c.column)) read.predicate_columns.push_back(c.column);
       }
+      examine_inserts(txn, fp.table);
       for (const auto& w : txn.writes) {
         if (overlap(w, fp) == Overlap::value) read.after_write = true;
       }
-      // Reads of rows this transaction already wrote are never paired:
-      // only the others are indexed, by table (the only reads a write or
-      // insert of that table can match).
-      if (!read.after_write) reads_by_table_[fp.table].push_back(reads_.size());
+      // Reads of rows this transaction already wrote are never paired, so
+      // they are not kept; the others are indexed by table (the only reads a
+      // write or insert of that table can match).
+      read.ordinal = reads_seen_++;
+      if (read.after_write) continue;
+      reads_by_table_[fp.table].push_back(reads_.size());
       reads_.push_back(std::move(read));
     }
   }
@@ -311,10 +318,10 @@ class Scanner {
     const auto indexed = reads_by_table_.find(table);
     if (indexed == reads_by_table_.end()) return nullptr;
     const std::vector<std::size_t>& candidates = indexed->second;
-    const std::size_t stop = reads_.size() > kMaxLookBack ? reads_.size() - kMaxLookBack : 0;
+    const std::size_t stop = reads_seen_ > kMaxLookBack ? reads_seen_ - kMaxLookBack : 0;
     for (int pass = 0; pass < 2 && best == nullptr; ++pass) {
       if (pass == 1 && !options_.across_transactions) break;
-      for (std::size_t k = candidates.size(); k-- > 0 && candidates[k] >= stop;) {
+      for (std::size_t k = candidates.size(); k-- > 0 && reads_[candidates[k]].ordinal >= stop;) {
         const Read& r = reads_[candidates[k]];
         if ((pass == 0) != (r.transaction == t)) continue;
         const Overlap o = match(r);
@@ -439,15 +446,28 @@ class Scanner {
     if (!st.insert) return;
     const sql::InsertInfo& insert = *st.insert;
     const std::string table = canonical_table(insert.table);
-    std::vector<Footprint> rows = insert_footprints(e, insert);
     if (!insert.on_conflict) {
       if (insert.where_not_exists) {
         evaluate_not_exists(t, e, table);
-      } else {
-        evaluate_insert(t, e, table, rows);
+      } else if (reads_by_table_.count(table) > 0) {
+        evaluate_insert(t, e, table, insert_footprints(e, insert));
       }
     }
-    for (auto& row : rows) txns_[t].writes.push_back(std::move(row));
+    txns_[t].unexamined_inserts.push_back(&e);
+  }
+
+  // Adds the rows of the transaction's inserts into `table` to its writes.
+  void examine_inserts(TransactionState& txn, const std::string& table) {
+    auto& pending = txn.unexamined_inserts;
+    for (std::size_t i = 0; i < pending.size();) {
+      const sql::InsertInfo& insert = *pending[i]->statement().insert;
+      if (canonical_table(insert.table) != table) {
+        ++i;
+        continue;
+      }
+      for (auto& row : insert_footprints(*pending[i], insert)) txn.writes.push_back(std::move(row));
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   void evaluate_not_exists(std::size_t t, const model::Execution& e, const std::string& table) {
@@ -539,6 +559,7 @@ class Scanner {
   std::vector<TransactionState> txns_;
   std::vector<Read> reads_;
   std::unordered_map<std::string, std::vector<std::size_t>> reads_by_table_;  // indexes into reads_
+  std::size_t reads_seen_ = 0;
   std::size_t position_ = 0;
   std::vector<Candidate> out_;
 };

@@ -25,7 +25,10 @@
 
 namespace pgsift::model {
 
-using EventSink = std::function<void(const Event& event)>;
+/// Receives each event once. The event is the classifier's scratch copy: the
+/// sink may move its strings out (the reader thread of `analyze --jobs 2`
+/// does, instead of copying every event).
+using EventSink = std::function<void(Event& event)>;
 
 class Classifier {
  public:

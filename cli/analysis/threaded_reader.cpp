@@ -111,8 +111,8 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
       bool reader_ahead = false;
       error = input::read_logs(
           paths, options,
-          [&](const model::Event& event) {
-            batch.push_back(event);
+          [&](model::Event& event) {
+            batch.push_back(std::move(event));
             if (reader_ahead && prepare) prepare(batch.back());
             if (batch.size() < kBatchEvents) return;
             if (!queue.push(std::move(batch))) throw ConsumerGone{};
@@ -132,7 +132,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
   try {
     Batch batch;
     while (queue.pop(batch)) {
-      for (const model::Event& event : batch) on_event(event);
+      for (model::Event& event : batch) on_event(event);
       queue.recycle(std::move(batch));
     }
   } catch (...) {

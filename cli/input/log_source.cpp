@@ -221,7 +221,7 @@ std::string read_one(ReadState& st, ByteSource& source, const std::string& displ
   ctx.summary = &summary;
   const EventHandler& on_event = st.on_event;
   std::vector<InputSummary>& summaries = st.summaries;
-  model::EventSink sink = [&](const model::Event& e) {
+  model::EventSink sink = [&](model::Event& e) {
     if (std::holds_alternative<model::StatementEvent>(e.body) && e.header.where.input < summaries.size())
       ++summaries[e.header.where.input].statements;
     on_event(e);
@@ -357,7 +357,7 @@ std::string read_logs(const std::vector<std::string>& paths, const InputOptions&
       if (inputs.size() > 1) warn(st, error);
     }
   }
-  st.classifier.finish([&](const model::Event& e) {
+  st.classifier.finish([&](model::Event& e) {
     if (std::holds_alternative<model::StatementEvent>(e.body) && e.header.where.input < summaries.size())
       ++summaries[e.header.where.input].statements;
     on_event(e);
@@ -386,7 +386,7 @@ std::string read_log_buffer(std::string_view data, const InputOptions& options,
   std::unique_ptr<ByteSource> source = memory_byte_source(data);
   summaries[0].compression = source->compression();
   std::string error = read_one(st, *source, "(buffer)", 0);
-  st.classifier.finish([&](const model::Event& e) {
+  st.classifier.finish([&](model::Event& e) {
     if (std::holds_alternative<model::StatementEvent>(e.body)) ++summaries[0].statements;
     on_event(e);
   });

@@ -40,8 +40,9 @@ struct InputSummary {
   std::vector<std::string> warnings;
 };
 
-/// Receives classified events in log order.
-using EventHandler = std::function<void(const model::Event& event)>;
+/// Receives classified events in log order; it may move from the event
+/// (see model::EventSink).
+using EventHandler = std::function<void(model::Event& event)>;
 
 /// Reads all `paths` in order (directories expanded, rotated series joined)
 /// and calls `on_event` for each event. Summaries are appended to `summaries`
