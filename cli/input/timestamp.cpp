@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace pgsift::cli::input {
 namespace {
@@ -95,15 +96,47 @@ bool zone_offset(std::string_view zone, int& seconds_east) {
   return false;
 }
 
-bool parse_sql_time(std::string_view s, bool want_zone, ParsedTime& out) {
-  int year, month, day, hour, minute, second;
-  if (s.size() < 19 || !fixed_digits(s, 0, 4, year) || s[4] != '-' ||
-      !fixed_digits(s, 5, 2, month) || s[7] != '-' || !fixed_digits(s, 8, 2, day) ||
-      (s[10] != ' ' && s[10] != 'T') || !fixed_digits(s, 11, 2, hour) || s[13] != ':' ||
-      !fixed_digits(s, 14, 2, minute) || s[16] != ':' || !fixed_digits(s, 17, 2, second)) {
+namespace {
+
+// Consecutive log lines almost always share their minute: the last
+// "YYYY-MM-DD HH:MM" seen (per thread) and its seconds since the epoch.
+struct MinuteCache {
+  char text[16] = {};
+  std::int64_t seconds = 0;
+  bool valid = false;
+};
+thread_local MinuteCache minute_cache;
+
+// Seconds since the epoch (zone not applied) of "YYYY-MM-DD HH:MM" at the
+// start of `s`, which has at least 16 characters; false if it is not one.
+bool minute_seconds(std::string_view s, std::int64_t& seconds) {
+  MinuteCache& cache = minute_cache;
+  if (cache.valid && std::memcmp(s.data(), cache.text, sizeof cache.text) == 0) {
+    seconds = cache.seconds;
+    return true;
+  }
+  int year, month, day, hour, minute;
+  if (!fixed_digits(s, 0, 4, year) || s[4] != '-' || !fixed_digits(s, 5, 2, month) || s[7] != '-' ||
+      !fixed_digits(s, 8, 2, day) || (s[10] != ' ' && s[10] != 'T') ||
+      !fixed_digits(s, 11, 2, hour) || s[13] != ':' || !fixed_digits(s, 14, 2, minute)) {
     return false;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return false;
+  seconds = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+            hour * 3600 + minute * 60;
+  std::memcpy(cache.text, s.data(), sizeof cache.text);
+  cache.seconds = seconds;
+  cache.valid = true;
+  return true;
+}
+
+}  // namespace
+
+bool parse_sql_time(std::string_view s, bool want_zone, ParsedTime& out) {
+  std::int64_t minute_start = 0;
+  int second = 0;
+  if (s.size() < 19 || !minute_seconds(s, minute_start) || s[16] != ':' ||
+      !fixed_digits(s, 17, 2, second) || second > 60) {
     return false;
   }
   std::size_t i = 19;
@@ -137,9 +170,7 @@ bool parse_sql_time(std::string_view s, bool want_zone, ParsedTime& out) {
       i = end;
     }
   }
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                            static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset;
+  const std::int64_t secs = minute_start + second - offset;
   out.time = secs * model::kMicrosPerSecond + micros;
   out.length = i;
   out.zone_known = known;

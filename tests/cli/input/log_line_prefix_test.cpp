@@ -115,3 +115,27 @@ TEST_CASE("prefix: hostile lines cannot make matching slow", "[ingest]") {
   std::string line(20000, '@');
   CHECK_FALSE(p.match(line, f, tag));
 }
+
+TEST_CASE("timestamps: the per-thread minute cache never changes a result", "[ingest]") {
+  using pgsift::cli::input::ParsedTime;
+  using pgsift::cli::input::parse_sql_time;
+  // Uncached reference values, computed from days_from_civil directly.
+  const auto at = [](int y, unsigned mo, unsigned d, int h, int mi, int s) {
+    return (pgsift::cli::input::days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) *
+           pgsift::model::kMicrosPerSecond;
+  };
+  ParsedTime t;
+  REQUIRE(parse_sql_time("2026-12-31 23:59:58.250 UTC", true, t));
+  CHECK(t.time == at(2026, 12, 31, 23, 59, 58) + 250000);
+  REQUIRE(parse_sql_time("2026-12-31 23:59:59 CET", true, t));  // same minute, other zone
+  CHECK(t.time == at(2026, 12, 31, 23, 59, 59) - 3600 * pgsift::model::kMicrosPerSecond);
+  REQUIRE(parse_sql_time("2027-01-01 00:00:00.000001 UTC", true, t));  // next minute, next year
+  CHECK(t.time == at(2027, 1, 1, 0, 0, 0) + 1);
+  REQUIRE(parse_sql_time("2026-12-31 23:59:58.250 UTC", true, t));  // back again
+  CHECK(t.time == at(2026, 12, 31, 23, 59, 58) + 250000);
+  // A cached minute does not make a bad second or a bad minute readable.
+  CHECK_FALSE(parse_sql_time("2026-12-31 23:59:6x UTC", true, t));
+  CHECK_FALSE(parse_sql_time("2026-12-31 23:59:61 UTC", true, t));
+  CHECK_FALSE(parse_sql_time("2026-12-31 23:60:00 UTC", true, t));
+  CHECK_FALSE(parse_sql_time("2026-12-31 23:59", true, t));
+}
