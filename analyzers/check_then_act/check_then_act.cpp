@@ -193,7 +193,7 @@ void CheckThenActRule::on_event(const model::Event& event, const core::SessionDi
     const std::string& state = !error->sqlstate.empty() ? error->sqlstate : event.header.sqlstate;
     if (state == "40001") {
       remember(at, "serialization failure", error->statement);
-      note_failure(event, error->statement);
+      note_failure(event, error->statement, error->message);
     }
     if (state == "23505") remember(at, "unique violation", error->statement);
   } else if (const auto* deadlock = std::get_if<model::DeadlockEvent>(&event.body)) {
@@ -235,16 +235,23 @@ void CheckThenActRule::on_unit(const model::SessionInfo& session, const model::U
   if (!failures_.empty()) judge_failures(session, unit);
 }
 
-// Only failures of a write statement (UPDATE/DELETE/INSERT: "could not
-// serialize access due to concurrent update") are kept: a failure at COMMIT
-// under SERIALIZABLE means the check itself was invalidated, and giving up
-// is then what the check asked for.
-void CheckThenActRule::note_failure(const model::Event& event, const std::string& statement) {
+// Only write-write conflicts are kept: an UPDATE or DELETE that failed with
+// "could not serialize access due to concurrent update/delete", whose write
+// is applied only by a retry. Failures from read/write dependencies (SSI, at
+// COMMIT or at a statement) and INSERTs (a unique key taken meanwhile, 23505
+// at READ COMMITTED) mean the check itself was invalidated: giving up is
+// then what the check asked for.
+void CheckThenActRule::note_failure(const model::Event& event, const std::string& statement,
+                                    const std::string& message) {
   if (statement.empty()) return;
+  if (!message.empty() && message.find("concurrent update") == std::string::npos &&
+      message.find("concurrent delete") == std::string::npos) {
+    return;
+  }
   const sql::Parsed parsed = sql::parse(statement);
   if (!parsed.shape || parsed.shape->statements.size() != 1) return;
   const sql::Statement& st = parsed.shape->statements.front();
-  if (st.kind != sql::Kind::update && st.kind != sql::Kind::delete_ && st.kind != sql::Kind::insert) return;
+  if (st.kind != sql::Kind::update && st.kind != sql::Kind::delete_) return;
   Failure f;
   f.header = event.header;
   f.statement = trimmed(statement);
@@ -252,7 +259,6 @@ void CheckThenActRule::note_failure(const model::Event& event, const std::string
   for (const auto& t : st.tables) {
     if (t.written) f.table = t.name;
   }
-  if (st.insert) f.table = st.insert->table;
   if (f.table.empty()) return;
   failures_.push_back(std::move(f));
   if (failures_.size() > kMaxFailures) failures_.pop_front();

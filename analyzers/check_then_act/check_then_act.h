@@ -65,7 +65,7 @@ class CheckThenActRule : public core::Rule {
   };
 
   void add(const model::SessionInfo& session, const cta::Candidate& candidate);
-  void note_failure(const model::Event& event, const std::string& statement);
+  void note_failure(const model::Event& event, const std::string& statement, const std::string& message);
   void judge_failures(const model::SessionInfo& session, const model::UnitOfWork& unit);
   void report_missing_retries();
   void merge(core::Finding fresh);

@@ -459,9 +459,14 @@ TEST_CASE("check-then-act: a serialization failure the session never retried is 
     rule.finish(sink);
     CHECK(sink.findings.empty());
   }
-  SECTION("a failure at COMMIT or without an earlier read is not a missing retry") {
+  SECTION("a failure at COMMIT, of an INSERT, from read/write dependencies or without an earlier read is not") {
     rule.on_event(failure("COMMIT"), directory, sink);
+    rule.on_event(failure("INSERT INTO acct (id, balance) VALUES (1, 0)"), directory, sink);
     rule.on_event(failure("UPDATE stock SET qty = 0 WHERE id = 1"), directory, sink);
+    auto ssi = failure("UPDATE acct SET balance = 80 WHERE id = 1");
+    std::get<model::ErrorEvent>(ssi.body).message =
+        "could not serialize access due to read/write dependencies among transactions";
+    rule.on_event(ssi, directory, sink);
     auto unit = builder.build();
     unit.transactions[0].error_times.push_back(failed_at);
     rule.on_unit(b, unit, sink);

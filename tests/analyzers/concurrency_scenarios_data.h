@@ -179,6 +179,17 @@ inline std::vector<Scenario> scenarios() {
                                           "INSERT INTO signup (email, name) VALUES ('ann@example.com', 'Ann B')", true);
                  },
                  {}, std::string(kSchemaDdl) + "CREATE UNIQUE INDEX signup_email ON public.signup USING btree (email);\n"});
+  // At SERIALIZABLE B's INSERT fails with 40001 instead of 23505 (§2.1):
+  // loud, and no retry is owed (the check's answer changed).
+  all.push_back({"existence-check-unique-index-serializable-ok", "check-then-act", "§6 #10", {},
+                 "CREATE UNIQUE INDEX signup_email ON signup (email);",
+                 [](Run& r) {
+                   interleaved_read_write(r, "BEGIN ISOLATION LEVEL SERIALIZABLE",
+                                          "SELECT 1 FROM signup WHERE email = 'ann@example.com' LIMIT 1",
+                                          "INSERT INTO signup (email, name) VALUES ('ann@example.com', 'Ann')",
+                                          "INSERT INTO signup (email, name) VALUES ('ann@example.com', 'Ann B')", true);
+                 },
+                 {}, std::string(kSchemaDdl) + "CREATE UNIQUE INDEX signup_email ON public.signup USING btree (email);\n"});
   all.push_back({"on-conflict-ok", "check-then-act", "§6 #11", {}, "",
                  [](Run& r) {
                    interleaved_read_write(r, "BEGIN", "SELECT 1 FROM coupon WHERE code = 'X2'",
@@ -189,6 +200,15 @@ inline std::vector<Scenario> scenarios() {
   all.push_back({"write-skew-read-committed", "check-then-act", "§6 #12", {}, "",
                  [](Run& r) {
                    interleaved_no_block(r, "BEGIN", "SELECT count(*) FROM oncall WHERE shift = 1 AND on_call = true",
+                                        "UPDATE oncall SET on_call = false WHERE doctor = 'alice'",
+                                        "UPDATE oncall SET on_call = false WHERE doctor = 'bob'");
+                 },
+                 {{"check-then-act", "error", "write skew on oncall", 'A', "UPDATE oncall SET on_call = false WHERE doctor = 'alice'"}},
+                 ""});
+  all.push_back({"write-skew-repeatable-read", "check-then-act", "§6 #12 (RR)", {}, "",
+                 [](Run& r) {
+                   interleaved_no_block(r, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                        "SELECT count(*) FROM oncall WHERE shift = 1 AND on_call = true",
                                         "UPDATE oncall SET on_call = false WHERE doctor = 'alice'",
                                         "UPDATE oncall SET on_call = false WHERE doctor = 'bob'");
                  },
