@@ -108,7 +108,6 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   result.report.show_values = request.show_values;
   add_coverage_notes(tracker.coverage(), selected, result.report.notes);
   gate::apply_inline_suppressions(suppressions, result.report);
-  for (const core::RuleEntry* entry : selected) result.report.rules.push_back(entry->info);
   return result;
 }
 

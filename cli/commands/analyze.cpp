@@ -183,7 +183,7 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
       ->group("Input");
   sub.add_option("-j,--jobs", request.jobs,
                  "Threads: 1 reads and analyses on one thread; 2 reads on a second thread "
-                 "(both cores busy); 0 = one per core, at most 2 (default: 0)")
+                 "(both cores busy); 0 = one per core, at most 2 (default: 1)")
       ->group("Input");
   sub.add_option("--rules", request.rules,
                  "Rules to run: comma list of ids, 'all', '-id' excludes (default: all)")
