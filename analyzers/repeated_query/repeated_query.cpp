@@ -52,10 +52,8 @@ RepeatedQueryRule::RepeatedQueryRule(const core::RuleContext& context) {
 
 void RepeatedQueryRule::on_unit(const model::SessionInfo& session, const model::UnitOfWork& unit,
                                 core::FindingSink& out) {
-  session::RunOptions run_options;
-  run_options.max_gap_us = static_cast<model::Timestamp>(options_.max_gap_ms * model::kMicrosPerMilli);
-  run_options.max_interleaved = static_cast<std::size_t>(options_.max_interleaved);
-  run_options.min_length = static_cast<std::size_t>(options_.min_repetitions);
+  const auto run_options = session::RunOptions::from_rule(
+      options_.max_gap_ms, options_.max_interleaved, options_.min_repetitions);
   session::find_runs(unit, run_options, [&](const session::StatementRun& run) {
     if (run.executions.front()->statement().kind != sql::Kind::select) return;
     std::map<std::vector<std::string>, std::vector<const model::Execution*>> groups;

@@ -21,6 +21,16 @@ struct RunOptions {
   std::size_t max_interleaved = 5;
   /// Runs shorter than this are not reported.
   std::size_t min_length = 2;
+
+  /// From the rule options both run rules share (max-gap-ms,
+  /// max-interleaved, min-repetitions).
+  static RunOptions from_rule(double max_gap_ms, double max_interleaved, double min_repetitions) {
+    RunOptions options;
+    options.max_gap_us = static_cast<model::Timestamp>(max_gap_ms * model::kMicrosPerMilli);
+    options.max_interleaved = static_cast<std::size_t>(max_interleaved);
+    options.min_length = static_cast<std::size_t>(min_repetitions);
+    return options;
+  }
 };
 
 struct StatementRun {

@@ -15,6 +15,7 @@
 #include "cli/gate/analyze_gate.h"
 #include "cli/live/follow_analyze.h"
 #include "cli/live/live_common.h"
+#include "cli/live/live_report.h"
 #include "cli/report/reporters.h"
 
 namespace pgsift::cli {
@@ -170,8 +171,7 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
           ->group("Input");
   sub.add_option("--duration", options->follow.duration,
                  "With --follow: stop after this long (250ms, 30s, 5m; default: Ctrl-C)")
-      ->check(CLI::Validator([](std::string& text) { return live::check_duration(text); },
-                             "DURATION"))
+      ->check(live::duration_validator())
       ->needs(follow)
       ->group("Input");
   sub.add_option("--schema", request.schema_files,

@@ -172,12 +172,9 @@ CommandSpec statements_command() {
           "Live",
           [](CLI::App& sub, CommandIo io) -> CommandRunner {
             auto options = std::make_shared<StatementsOptions>();
-            sub.add_option("CONNINFO", options->conninfo,
-                           "libpq URI or key=value string (PG* variables, .pgpass and services "
-                           "apply as in psql)");
+            live::add_conninfo_argument(sub, options->conninfo);
             sub.add_option("--interval", options->interval, "time between snapshots (default 10s)")
-                ->check(CLI::Validator([](std::string& text) { return live::check_duration(text); },
-                                       "DURATION"));
+                ->check(live::duration_validator());
             sub.add_option("--count", options->count,
                            "stop after this many snapshots (default: until Ctrl-C)")
                 ->check(CLI::NonNegativeNumber);

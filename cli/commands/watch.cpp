@@ -267,11 +267,8 @@ CommandSpec watch_command() {
           "Live",
           [](CLI::App& sub, CommandIo io) -> CommandRunner {
             auto options = std::make_shared<WatchOptions>();
-            sub.add_option("CONNINFO", options->conninfo,
-                           "libpq URI or key=value string (PG* variables, .pgpass and services "
-                           "apply as in psql)");
-            const auto duration_check = CLI::Validator(
-                [](std::string& text) { return live::check_duration(text); }, "DURATION");
+            live::add_conninfo_argument(sub, options->conninfo);
+            const CLI::Validator duration_check = live::duration_validator();
             sub.add_option("--interval", options->interval, "sampling interval (default 250ms)")
                 ->check(duration_check);
             sub.add_option("--duration", options->duration, "stop after this long (default: Ctrl-C)")

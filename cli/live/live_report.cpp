@@ -1,5 +1,7 @@
 #include "cli/live/live_report.h"
 
+#include "cli/live/live_common.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +26,16 @@ bool use_color(const std::string& mode, const std::ostream& out) {
 }
 
 }  // namespace
+
+void add_conninfo_argument(CLI::App& sub, std::string& conninfo) {
+  sub.add_option("CONNINFO", conninfo,
+                 "libpq URI or key=value string (PG* variables, .pgpass and services apply as in "
+                 "psql)");
+}
+
+CLI::Validator duration_validator() {
+  return CLI::Validator([](std::string& text) { return check_duration(text); }, "DURATION");
+}
 
 void add_report_options(CLI::App& sub, ReportOptions& options) {
   std::string names;

@@ -24,6 +24,12 @@ struct ReportOptions {
 /// Binds --report, --fail-on, --show-values and --color as analyze does.
 void add_report_options(CLI::App& sub, ReportOptions& options);
 
+/// Binds the CONNINFO argument of the live commands.
+void add_conninfo_argument(CLI::App& sub, std::string& conninfo);
+
+/// Accepts what live::parse_duration reads ("250ms", "2s", "1m").
+CLI::Validator duration_validator();
+
 /// Parses the --report values (report::parse_report_target); "" or a
 /// one-line error. Call before connecting, so a typo fails fast.
 std::string resolve_reports(const ReportOptions& options,
