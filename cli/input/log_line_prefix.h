@@ -59,7 +59,11 @@ class LogLinePrefix {
     char escape = 0;  // 0 = literal
     int padding = 0;
     std::string literal;
+    // Free-text escapes: index of the literal that ends the value (the next
+    // token after any %q), or the token count when no literal follows.
+    std::size_t end_literal = 0;
   };
+  bool match_first_path(std::string_view line, PrefixFields& fields, LineTag& tag) const;
   bool match_from(std::string_view line, std::size_t token, std::size_t pos,
                   PrefixFields& fields, LineTag& tag, int& budget) const;
   bool match_escape(const Token& t, std::string_view line, std::size_t token, std::size_t pos,
@@ -69,6 +73,7 @@ class LogLinePrefix {
   std::vector<Token> tokens_;
   bool has_time_ = false;
   bool has_pid_ = false;
+  bool first_path_ = false;  // every free-text escape is ended by a literal
 };
 
 /// Prefixes tried, most specific first, when none is given (stderr format).
