@@ -91,6 +91,7 @@ struct PrefixTimeCache {
   char minute[16] = {};
   char zone[16] = {};  // " CET": the space and the whole zone word
   std::size_t zone_size = 0;
+  std::uint64_t zone_mask = 0;  // 0xff for each byte of `zone` when it fits in 8
   model::Timestamp minute_micros = 0;
   bool zone_known = true;
   bool valid = false;
@@ -105,7 +106,12 @@ std::size_t seconds_and_fraction(std::string_view s, model::Timestamp& micros_in
   if (second > 60) return 0;
   std::size_t i = 19;
   std::int64_t micros = 0;
-  if (i < s.size() && s[i] == '.') {
+  if (s.size() > 23 && s[19] == '.' && is_digit(s[20]) && is_digit(s[21]) && is_digit(s[22]) &&
+      !is_digit(s[23])) {
+    // %m: milliseconds.
+    micros = ((s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0')) * 1000;
+    i = 23;
+  } else if (i < s.size() && s[i] == '.') {
     ++i;
     int digits = 0;
     while (i < s.size() && is_digit(s[i])) {
@@ -120,16 +126,29 @@ std::size_t seconds_and_fraction(std::string_view s, model::Timestamp& micros_in
   return i;
 }
 
+// The cached zone text at `i`, ended by a character that cannot extend it.
+bool same_zone(const PrefixTimeCache& c, std::string_view s, std::size_t i) {
+  const std::size_t end = i + c.zone_size;
+  if (end > s.size()) return false;
+  if (c.zone_mask != 0 && s.size() - i >= sizeof c.zone_mask) {
+    std::uint64_t w, z;
+    std::memcpy(&w, s.data() + i, sizeof w);
+    std::memcpy(&z, c.zone, sizeof z);
+    if ((w & c.zone_mask) != z) return false;
+  } else if (std::memcmp(s.data() + i, c.zone, c.zone_size) != 0) {
+    return false;
+  }
+  return end == s.size() || !is_zone_char(s[end]);
+}
+
 bool parse_prefix_time(std::string_view s, ParsedTime& out) {
   PrefixTimeCache& c = prefix_time_cache;
   model::Timestamp in_minute = 0;
   if (c.valid && s.size() >= 19 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
     const std::size_t i = seconds_and_fraction(s, in_minute);
-    const std::size_t end = i + c.zone_size;
-    if (i != 0 && end <= s.size() && std::memcmp(s.data() + i, c.zone, c.zone_size) == 0 &&
-        (end == s.size() || !is_zone_char(s[end]))) {
+    if (i != 0 && same_zone(c, s, i)) {
       out.time = c.minute_micros + in_minute;
-      out.length = end;
+      out.length = i + c.zone_size;
       out.zone_known = c.zone_known;
       return true;
     }
@@ -140,7 +159,14 @@ bool parse_prefix_time(std::string_view s, ParsedTime& out) {
   if (i != 0 && i + 1 < out.length && out.length - i <= sizeof c.zone && s[i] == ' ') {
     std::memcpy(c.minute, s.data(), sizeof c.minute);
     c.zone_size = out.length - i;
+    std::memset(c.zone, 0, sizeof c.zone);
     std::memcpy(c.zone, s.data() + i, c.zone_size);
+    c.zone_mask = 0;
+    if (c.zone_size <= sizeof c.zone_mask) {
+      unsigned char ones[sizeof c.zone_mask] = {};
+      std::memset(ones, 0xff, c.zone_size);
+      std::memcpy(&c.zone_mask, ones, sizeof c.zone_mask);
+    }
     c.minute_micros = out.time - in_minute;
     c.zone_known = out.zone_known;
     c.valid = true;
@@ -354,17 +380,59 @@ LogLinePrefix::LogLinePrefix(std::string_view prefix) : text_(prefix) {
     if (e == 'p' || e == 'c') has_pid_ = true;
   }
   flush();
+  compile_first_path();
+}
+
+void LogLinePrefix::compile_first_path() {
   // The first path needs a literal after every free-text escape (else the
   // candidates are positions, not occurrences) and a path shorter than the
   // step budget (so that backtracking would reach its end too).
   first_path_ = tokens_.size() + 1 < static_cast<std::size_t>(kStepBudget);
   for (std::size_t k = 0; k < tokens_.size(); ++k) {
     Token& t = tokens_[k];
-    if (!is_free_escape(t.escape)) continue;
-    std::size_t next = k + 1;
-    while (next < tokens_.size() && tokens_[next].escape == 'q') ++next;
-    t.end_literal = next;
-    if (next == tokens_.size() || tokens_[next].escape != 0) first_path_ = false;
+    Step step;
+    step.escape = t.escape;
+    step.padding = t.padding;
+    step.token = k;
+    if (t.escape == 0) {
+      step.size = t.literal.size();
+      step.kind = Step::literal;
+      if (step.size <= sizeof step.bytes) {
+        step.kind = Step::word;
+        unsigned char ones[sizeof step.mask] = {};
+        std::memset(ones, 0xff, step.size);
+        std::memcpy(&step.mask, ones, sizeof step.mask);
+        std::memcpy(&step.bytes, t.literal.data(), step.size);
+      }
+    } else if (t.escape == 'q') {
+      step.kind = Step::skip;
+    } else if (is_free_escape(t.escape)) {
+      std::size_t next = k + 1;
+      while (next < tokens_.size() && tokens_[next].escape == 'q') ++next;
+      t.end_literal = next;
+      if (next == tokens_.size() || tokens_[next].escape != 0) {
+        first_path_ = false;
+        continue;
+      }
+      step.token = next;
+      const std::string& lit = tokens_[next].literal;
+      step.kind = lit.size() == 1 ? Step::free_char : Step::free_text;
+      step.end_char = lit[0];
+      switch (t.escape) {
+        case 'u': step.field = &PrefixFields::user; break;
+        case 'd': step.field = &PrefixFields::database; break;
+        case 'a': step.field = &PrefixFields::application; break;
+        case 'b': step.field = &PrefixFields::backend_type; break;
+        case 'i': step.field = &PrefixFields::ps_display; break;
+        case 'r': step.field = &PrefixFields::client; break;
+        default: break;  // %h and %L: set_free
+      }
+    } else if (t.padding == 0 && (t.escape == 'm' || t.escape == 't')) {
+      step.kind = Step::time;
+    } else if (t.padding == 0 && (t.escape == 'p' || t.escape == 'l' || t.escape == 'x')) {
+      step.kind = Step::digits;
+    }
+    steps_.push_back(step);
   }
 }
 
@@ -381,25 +449,82 @@ bool LogLinePrefix::match(std::string_view line, PrefixFields& fields, LineTag& 
 }
 
 bool LogLinePrefix::match_first_path(std::string_view line, PrefixFields& f, LineTag& tag) const {
+  const char* const data = line.data();
+  const std::size_t size = line.size();
   std::size_t pos = 0;
-  for (const Token& t : tokens_) {
-    if (t.escape == 0) {
-      const std::size_t n = t.literal.size();
-      if (line.size() - pos < n || std::memcmp(line.data() + pos, t.literal.data(), n) != 0) {
-        return false;
+  for (const Step& s : steps_) {
+    switch (s.kind) {
+      case Step::word: {
+        if (size - pos < s.size) return false;
+        if (size - pos >= sizeof s.bytes) {
+          std::uint64_t w;
+          std::memcpy(&w, data + pos, sizeof w);
+          if ((w & s.mask) != s.bytes) return false;
+        } else if (std::memcmp(data + pos, &s.bytes, s.size) != 0) {
+          return false;
+        }
+        pos += s.size;
+        break;
       }
-      pos += n;
-    } else if (t.escape == 'q') {
-      continue;  // the session part follows
-    } else if (is_free_escape(t.escape)) {
-      const std::size_t end = find_literal(line, pos, tokens_[t.end_literal].literal);
-      if (end == std::string_view::npos) return false;
-      set_free(t.escape, trim_spaces(line.substr(pos, end - pos)), f);
-      pos = end;
-    } else {
-      std::size_t end = 0;
-      if (!match_fixed(t.escape, t.padding, line, pos, f, end)) return false;
-      pos = end;
+      case Step::literal: {
+        const std::string& lit = tokens_[s.token].literal;
+        if (size - pos < lit.size() || std::memcmp(data + pos, lit.data(), lit.size()) != 0) {
+          return false;
+        }
+        pos += lit.size();
+        break;
+      }
+      case Step::skip:
+        break;  // %q: the session part follows
+      case Step::free_char:
+      case Step::free_text: {
+        std::size_t end;
+        if (s.kind == Step::free_char) {
+          const void* hit = pos < size ? std::memchr(data + pos, s.end_char, size - pos) : nullptr;
+          if (hit == nullptr) return false;
+          end = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+        } else {
+          end = line.find(tokens_[s.token].literal, pos);
+          if (end == std::string_view::npos) return false;
+        }
+        const std::string_view value = trim_spaces(line.substr(pos, end - pos));
+        if (s.field != nullptr) {
+          f.*s.field = value;
+        } else {
+          set_free(s.escape, value, f);
+        }
+        pos = end;
+        break;
+      }
+      case Step::time: {
+        ParsedTime pt;
+        if (!parse_prefix_time(line.substr(pos), pt)) return false;
+        pos += pt.length;
+        f.time = pt.time;
+        f.zone_known = pt.zone_known;
+        break;
+      }
+      case Step::digits: {
+        std::size_t end = pos;
+        std::uint64_t v = 0;
+        while (end < size && is_digit(data[end])) v = v * 10 + static_cast<std::uint64_t>(data[end++] - '0');
+        if (end == pos || end - pos > 18) return false;
+        if (s.escape == 'p') {
+          f.pid = static_cast<std::int32_t>(v);
+        } else if (s.escape == 'l') {
+          f.session_line = v;
+        } else {
+          f.xid = v;
+        }
+        pos = end;
+        break;
+      }
+      case Step::fixed: {
+        std::size_t end = 0;
+        if (!match_fixed(s.escape, s.padding, line, pos, f, end)) return false;
+        pos = end;
+        break;
+      }
     }
   }
   return parse_line_tag(line, pos, tag);
