@@ -103,20 +103,35 @@ bool scan_json_object(std::string_view s, std::size_t& i, Visit&& visit) {
     ++i;
     return true;
   }
-  while (i < s.size()) {
-    skip_ws(s, i);
-    if (i >= s.size() || s[i] != '"') return false;
+  const std::size_t n = s.size();
+  // Each skip_ws() is only called when the next byte is not the expected one
+  // (jsonlog writes no spaces).
+  while (i < n) {
+    if (s[i] != '"') {
+      skip_ws(s, i);
+      if (i >= n || s[i] != '"') return false;
+    }
     JsonValue key;
     if (!json_detail::scan_string(s, i, key)) return false;
-    skip_ws(s, i);
-    if (i >= s.size() || s[i] != ':') return false;
+    if (i >= n || s[i] != ':') {
+      skip_ws(s, i);
+      if (i >= n || s[i] != ':') return false;
+    }
     ++i;
-    skip_ws(s, i);
     JsonValue value;
-    if (!json_detail::scan_value(s, i, value)) return false;
+    if (i < n && s[i] == '"') {
+      if (!json_detail::scan_string(s, i, value)) return false;
+    } else {
+      skip_ws(s, i);
+      if (!json_detail::scan_value(s, i, value)) return false;
+    }
     visit(key.raw, static_cast<const JsonValue&>(value));
+    if (i < n && s[i] == ',') {
+      ++i;
+      continue;
+    }
     skip_ws(s, i);
-    if (i >= s.size()) return false;
+    if (i >= n) return false;
     if (s[i] == ',') {
       ++i;
       continue;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 #include "cli/input/byte_scan.h"
 #include "cli/input/json_scan.h"
@@ -16,19 +17,51 @@ namespace {
 
 constexpr std::size_t kMaxRecordBytes = kMaxLineBytes;
 
+// Plain digits that cannot overflow (pids, line numbers, xids): summed here,
+// cheaper than from_chars and with the same result.
+template <typename T>
+bool short_digits(std::string_view s, T& v) {
+  if (s.empty() || s.size() >= static_cast<std::size_t>(std::numeric_limits<T>::digits10)) return false;
+  v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = static_cast<T>(v * 10 + static_cast<T>(c - '0'));
+  }
+  return true;
+}
+
 template <typename T>
 T to_number(std::string_view s) {
   T v{};
+  if (short_digits(s, v)) return v;
+  v = T{};
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
 }
 
-model::Timestamp sql_time(std::string_view s, bool& zone_known) {
-  ParsedTime pt;
-  if (!parse_sql_time(s, true, pt)) return model::kNoTime;
-  zone_known = pt.zone_known;
-  return pt.time;
-}
+// Parses csvlog/jsonlog timestamps, remembering the last one: consecutive
+// records mostly share their millisecond, and comparing ~27 bytes is much
+// cheaper than parsing them (the result is the same, parsing is pure).
+class TimeCache {
+ public:
+  model::Timestamp parse(std::string_view s, bool& zone_known) {
+    if (!valid_ || s != text_) {
+      ParsedTime pt;
+      ok_ = parse_sql_time(s, true, pt);
+      time_ = ok_ ? pt.time : model::kNoTime;
+      zone_known_ = pt.zone_known;
+      text_.assign(s);
+      valid_ = true;
+    }
+    if (ok_) zone_known = zone_known_;
+    return time_;
+  }
+
+ private:
+  std::string text_;
+  model::Timestamp time_ = model::kNoTime;
+  bool ok_ = false, zone_known_ = true, valid_ = false;
+};
 
 // Removes " at character N" that stderr appends to error messages (csvlog and
 // jsonlog keep the position in its own field), so every format says the same.
@@ -118,9 +151,10 @@ std::string* string_column(model::LogRecord& r, int column) {
 
 // Fills the non-string fields (time, numbers, severity) from a csvlog column
 // (also used for jsonlog and CloudNativePG, whose keys map to the columns).
-void set_scalar_column(model::LogRecord& r, int column, std::string_view v, bool& zone_known) {
+void set_scalar_column(model::LogRecord& r, int column, std::string_view v, TimeCache& times,
+                       bool& zone_known) {
   switch (column) {
-    case kLogTime: r.header.time = sql_time(v, zone_known); break;
+    case kLogTime: r.header.time = times.parse(v, zone_known); break;
     case kPid: r.header.pid = to_number<std::int32_t>(v); break;
     case kSessionLine: r.header.session_line = to_number<std::uint64_t>(v); break;
     case kXid: r.header.xid = to_number<std::uint64_t>(v); break;
@@ -310,7 +344,7 @@ class CsvReader final : public RecordReader {
       case kApplication: r.header.application.append(v.data(), v.size()); break;
       case kBackendType: r.header.backend_type.append(v.data(), v.size()); break;
       case kLogTime: case kPid: case kSessionLine: case kXid: case kSeverity:
-        set_scalar_column(r, column, v, zone_known);
+        set_scalar_column(r, column, v, times_, zone_known);
         break;
       default: break;
     }
@@ -336,6 +370,7 @@ class CsvReader final : public RecordReader {
 
   ReaderContext& ctx_;
   model::LogRecord record_;
+  TimeCache times_;
   std::string field_;
   std::string pending_;
   bool in_quote_ = false;
@@ -509,12 +544,13 @@ class JsonReader final : public RecordReader {
     } else if (!v.is_null()) {
       text = v.raw;
     }
-    set_scalar_column(record_, column, text, zone_known);
+    set_scalar_column(record_, column, text, times_, zone_known);
   }
 
   Kind kind_;
   ReaderContext& ctx_;
   model::LogRecord record_;
+  TimeCache times_;
   std::string value_, port_;
   bool warned_zone_ = false;
 };
