@@ -1,16 +1,27 @@
 #include "analyzers/check_then_act/footprint.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace pgsift::analyzers::cta {
 
 namespace {
 
+// ASCII only, like PostgreSQL's identifier folding (and no locale lookup per
+// character: this runs for every table access of every statement).
+char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = fold(c);
   return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold(a[i]) != b[i]) return false;  // b is lower case
+  }
+  return true;
 }
 
 bool intersects(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -51,17 +62,19 @@ void sort_columns(Footprint& footprint) {
 }  // namespace
 
 std::string canonical_table(std::string_view name) {
-  std::string out = lowercase(name);
   // Unqualified names resolve through search_path, which is "public" almost
   // everywhere; comparing without it lets `acct` meet `public.acct`.
-  if (out.rfind("public.", 0) == 0) out.erase(0, 7);
-  return out;
+  if (name.size() >= 7 && iequals(name.substr(0, 7), "public.")) name.remove_prefix(7);
+  return lowercase(name);
 }
 
 std::string canonical_value(std::string_view value) {
-  const std::string v = lowercase(value);
-  if (v == "t" || v == "true" || v == "on" || v == "yes") return "true";
-  if (v == "f" || v == "false" || v == "off" || v == "no") return "false";
+  if (value.size() <= 5) {
+    for (std::string_view word : {"t", "true", "on", "yes"})
+      if (iequals(value, word)) return "true";
+    for (std::string_view word : {"f", "false", "off", "no"})
+      if (iequals(value, word)) return "false";
+  }
   return std::string(value);
 }
 

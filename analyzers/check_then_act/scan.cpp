@@ -258,21 +258,22 @@ class Scanner {
       if (access.lock >= RowLock::no_key_update) txn.row_locks.push_back({position_, fp});
       else if (access.lock != RowLock::none) txn.share_locks.push_back({position_, fp});
       if (!access.read) continue;
-      Read read{t, position_, &e, &access, fp, {}, false, 0};
+      Read read{t, position_, &e, &access, std::move(fp), {}, false, 0};
+      const Footprint& fp_read = read.footprint;
       for (const auto& k : access.keys) read.predicate_columns.push_back(k.column);
       for (const auto& c : access.comparisons) {
         if (!contains(read.predicate_columns, c.column)) read.predicate_columns.push_back(c.column);
       }
-      examine_inserts(txn, fp.table);
+      examine_inserts(txn, fp_read.table);
       for (const auto& w : txn.writes) {
-        if (overlap(w, fp) == Overlap::value) read.after_write = true;
+        if (overlap(w, fp_read) == Overlap::value) read.after_write = true;
       }
       // Reads of rows this transaction already wrote are never paired, so
       // they are not kept; the others are indexed by table (the only reads a
       // write or insert of that table can match).
       read.ordinal = reads_seen_++;
       if (read.after_write) continue;
-      reads_by_table_[fp.table].push_back(reads_.size());
+      reads_by_table_[fp_read.table].push_back(reads_.size());
       reads_.push_back(std::move(read));
     }
   }

@@ -16,6 +16,9 @@ using model::Transaction;
 
 struct SessionTracker::Session {
   std::string key;
+  /// A key synthesized from pid and generation ("pid:<pid>#<generation>").
+  bool synthesized_key = false;
+  std::uint64_t generation = 0;
   model::SessionState state;
   /// The session began before the log (no connection line): until a BEGIN,
   /// COMMIT or a vxid says otherwise, we cannot know whether its first
@@ -144,13 +147,19 @@ std::vector<const model::SessionState*> SessionTracker::open_session_states() co
   return out;
 }
 
-void SessionTracker::on_event(const model::Event& event) {
+void SessionTracker::on_event(const model::Event& event) { dispatch(event, nullptr); }
+
+void SessionTracker::consume_event(model::Event& event) {
+  dispatch(event, std::get_if<model::StatementEvent>(&event.body));
+}
+
+void SessionTracker::dispatch(const model::Event& event, model::StatementEvent* movable) {
   if (finished_) return;
   if (event.header.time != model::kNoTime) sweep(event.header.time);
   if (const auto* statement = std::get_if<model::StatementEvent>(&event.body)) {
     monitor_.observe_statement(*statement);
     Session* session = session_for(event, /*create=*/true, /*new_connection=*/false);
-    if (session != nullptr) on_statement(*session, event, *statement);
+    if (session != nullptr) on_statement(*session, event, movable, *statement);
     return;
   }
   on_other(event);
@@ -160,7 +169,28 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
                                                      bool new_connection) {
   const model::RecordHeader& header = event.header;
   if (header.pid == 0 && header.session_id.empty()) return nullptr;
+  // Almost every event belongs to its pid's current session: find it without
+  // building the key (same answer as the lookup by key below).
+  if (!new_connection && header.pid != 0) {
+    auto current = by_pid_.find(header.pid);
+    if (current != by_pid_.end()) {
+      Session* session = current->second;
+      bool same = false;
+      if (header.session_id.empty()) {
+        auto generation = pid_generation_.find(header.pid);
+        same = session->synthesized_key &&
+               session->generation == (generation == pid_generation_.end() ? 0 : generation->second);
+      } else {
+        same = session->key == header.session_id;
+      }
+      if (same) {
+        monitor_.observe_line(session->key, header.session_line);
+        return session;
+      }
+    }
+  }
   std::string key;
+  std::uint64_t key_generation = 0;
   if (!header.session_id.empty()) {
     key = header.session_id;
   } else {
@@ -170,6 +200,7 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
       auto current = by_pid_.find(header.pid);
       if (current != by_pid_.end() && current->second->has_last_execution) ++generation;
     }
+    key_generation = generation;
     key = "pid:" + std::to_string(header.pid) + "#" + std::to_string(generation);
   }
   auto it = sessions_.find(key);
@@ -185,6 +216,8 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
   }
   auto session = std::make_unique<Session>();
   session->key = key;
+  session->synthesized_key = header.session_id.empty();
+  session->generation = key_generation;
   session->state.info.session_id = key;
   fill_info(session->state.info, header);
   session->undecided = !new_connection;
@@ -198,12 +231,20 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
 }
 
 void SessionTracker::on_statement(Session& session, const model::Event& event,
+                                  model::StatementEvent* movable,
                                   const model::StatementEvent& statement) {
   const model::RecordHeader& header = event.header;
   fill_info(session.state.info, header);
   if (header.time != model::kNoTime) session.last_seen = header.time;
   if (statement.sql.empty()) return;
-  sql::Parsed parsed = statement.parsed.shape ? statement.parsed : sql::parse(statement.sql);
+  sql::Parsed parsed;
+  if (!statement.parsed.shape) {
+    parsed = sql::parse(statement.sql);
+  } else if (movable != nullptr) {
+    parsed = std::move(movable->parsed);
+  } else {
+    parsed = statement.parsed;
+  }
   if (!parsed.shape || parsed.shape->statements.empty()) return;
   const Timestamp end = header.time;
   Timestamp start = statement.start != model::kNoTime ? statement.start : end;
@@ -217,16 +258,26 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     emit_unit(session);
   }
   SessionOps ops(*this, session);
-  for (std::size_t i = 0; i < parsed.shape->statements.size(); ++i) {
+  const std::size_t count = parsed.shape->statements.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    // The last execution of a spent event takes its text, parse and
+    // parameters; the others (and events still needed elsewhere) copy.
+    const bool take = movable != nullptr && i + 1 == count;
     Execution execution;
     execution.where = header.where;
     execution.start = start;
     execution.end = end;
     execution.duration_ms = statement.duration_ms;
-    execution.sql = statement.sql;
-    execution.parsed = parsed;
     execution.statement_index = i;
-    execution.parameters = statement.parameters;
+    if (take) {
+      execution.sql = std::move(movable->sql);
+      execution.parsed = std::move(parsed);
+      execution.parameters = std::move(movable->parameters);
+    } else {
+      execution.sql = statement.sql;
+      execution.parsed = parsed;
+      execution.parameters = statement.parameters;
+    }
     execution.protocol = statement.protocol;
     execution.continues_portal = statement.continues_portal;
     execution.virtual_xid = header.virtual_xid;

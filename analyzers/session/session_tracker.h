@@ -61,6 +61,9 @@ class SessionTracker final : public core::SessionDirectory {
 
   /// Feeds the next event, in log order.
   void on_event(const model::Event& event);
+  /// The same, but the tracker may move the statement's text, parameters and
+  /// parse out of `event` instead of copying them (the event is spent).
+  void consume_event(model::Event& event);
 
   /// Closes every open session (open transactions are cut), finalizes the
   /// coverage, then calls Rule::finish. Call once, after the last event.
@@ -82,7 +85,8 @@ class SessionTracker final : public core::SessionDirectory {
 
  private:
   Session* session_for(const model::Event& event, bool create, bool new_connection);
-  void on_statement(Session& session, const model::Event& event,
+  void dispatch(const model::Event& event, model::StatementEvent* movable);
+  void on_statement(Session& session, const model::Event& event, model::StatementEvent* movable,
                     const model::StatementEvent& statement);
   void on_other(const model::Event& event);
   void close_session(const std::string& key, model::Transaction::End end);
