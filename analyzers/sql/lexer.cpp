@@ -42,7 +42,15 @@ bool is_digit(unsigned char c) { return has(c, kDigit); }
 bool is_space(unsigned char c) { return has(c, kSpace); }
 bool op_char(unsigned char c) { return has(c, kOp); }
 bool op_special(unsigned char c) { return has(c, kOpSpecial); }
-char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// fold() as a table: one load per character in the word loop of lex().
+constexpr std::array<char, 256> make_lower() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = fold(static_cast<char>(c));
+  return t;
+}
+constexpr std::array<char, 256> kLower = make_lower();
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -136,6 +144,32 @@ bool minus_is_sign(const std::vector<Token>& tokens, std::string_view s) {
   return c == '(' || c == ',' || c == '[' || c == ';';
 }
 
+// Whether a word token is TRUE or FALSE (any case), without a call per word.
+bool is_boolean_word(const char* p, std::size_t len) {
+  if (len == 4) return iequals(std::string_view(p, 4), "true");
+  if (len == 5) return iequals(std::string_view(p, 5), "false");
+  return false;
+}
+
+// Whether the first word of a statement makes its literal values part of its
+// shape (see lex() in lexer.h).
+bool value_keeping_word(std::string_view w) {
+  switch (w.size()) {
+    case 3: return iequals(w, "set");
+    case 6: return iequals(w, "commit");
+    case 7: return iequals(w, "prepare");
+    case 8: return iequals(w, "rollback");
+    default: return false;
+  }
+}
+
+// The literal-masked key is written into one per-thread buffer sized for
+// the worst case up front (each token adds at most its own bytes plus one
+// kind byte, so 2 * size + 1 bytes are enough): no per-token reallocation
+// checks, then one XXH3 over the whole key. A buffer grown by one huge text
+// is released afterwards so memory stays flat.
+constexpr std::size_t kKeepKeyBuffer = std::size_t{1} << 20;
+
 }  // namespace
 
 std::string lower(std::string_view word) {
@@ -146,15 +180,21 @@ std::string lower(std::string_view word) {
 
 void lex(std::string_view s, Lexed& out) {
   out.clear();
-  thread_local std::string key;
-  key.clear();
+  thread_local std::string key_buffer;
+  const std::size_t n = s.size();
+  if (key_buffer.size() < 2 * n + 1) key_buffer.resize(2 * n + 1);
+  char* const key = key_buffer.data();
+  std::size_t k = 0;
+  const char* const text = s.data();
   bool space = false;
   bool at_statement_start = true;
   bool in_set_statement = false;
+  std::uint32_t literals = 0;
   std::size_t i = 0;
-  const std::size_t n = s.size();
 
-  auto push = [&](std::size_t b, std::size_t e, TokKind kind) {
+  // Records token [b, e) and adds it to the key. `folded`: the caller has
+  // already written the case-folded word right after the kind byte.
+  auto push = [&](std::size_t b, std::size_t e, TokKind kind, bool folded = false) {
     Token t;
     t.begin = static_cast<std::uint32_t>(b);
     t.end = static_cast<std::uint32_t>(e);
@@ -162,32 +202,33 @@ void lex(std::string_view s, Lexed& out) {
     t.space_before = space;
     space = false;
     out.tokens.push_back(t);
-    std::string_view text = s.substr(b, e - b);
+    const char* p = text + b;
+    const std::size_t len = e - b;
     if (at_statement_start) {
       // Statements whose shape depends on a literal's value keep the value
       // in the key: SET (isolation levels), and PREPARE TRANSACTION /
       // COMMIT PREPARED / ROLLBACK PREPARED (the gid).
-      in_set_statement = kind == TokKind::word && (iequals(text, "set") || iequals(text, "prepare") ||
-                                                   iequals(text, "commit") || iequals(text, "rollback"));
+      in_set_statement = kind == TokKind::word && value_keeping_word(std::string_view(p, len));
       at_statement_start = false;
     }
-    key.push_back(static_cast<char>(1 + static_cast<int>(kind)));
+    key[k++] = static_cast<char>(1 + static_cast<int>(kind));
     switch (kind) {
-      case TokKind::word: {
-        std::size_t at = key.size();
-        key.append(text);
-        for (std::size_t k = at; k < key.size(); ++k) key[k] = fold(key[k]);
+      case TokKind::word:
+        if (!folded)
+          for (std::size_t j = 0; j < len; ++j) key[k + j] = kLower[static_cast<unsigned char>(p[j])];
+        k += len;
         break;
-      }
       case TokKind::string:
       case TokKind::number:
       case TokKind::boolean:
-        if (in_set_statement) key.append(text);
-        break;
+        ++literals;
+        if (!in_set_statement) break;
+        [[fallthrough]];
       default:
-        key.append(text);
+        for (std::size_t j = 0; j < len; ++j) key[k + j] = p[j];  // tokens are short: no memcpy call
+        k += len;
     }
-    if (kind == TokKind::punct && text == ";") at_statement_start = true;
+    if (kind == TokKind::punct && *p == ';') at_statement_start = true;
   };
 
   while (i < n) {
@@ -240,11 +281,16 @@ void lex(std::string_view s, Lexed& out) {
         i = e;
         continue;
       }
-      std::size_t e = i + 1;
-      while (e < n && ident_cont(static_cast<unsigned char>(s[e]))) ++e;
-      std::string_view w = s.substr(i, e - i);
-      bool boolean = iequals(w, "true") || iequals(w, "false");
-      push(i, e, boolean ? TokKind::boolean : TokKind::word);
+      // Scan and case-fold in one pass, straight into the key after the
+      // kind byte push() writes at key[k] (words are most of a statement).
+      char* folded = key + k + 1;
+      const char* word = text + i;
+      folded[0] = kLower[c];
+      std::size_t len = 1;
+      for (unsigned char d; i + len < n && ident_cont(d = static_cast<unsigned char>(word[len])); ++len)
+        folded[len] = kLower[d];
+      const std::size_t e = i + len;
+      push(i, e, is_boolean_word(text + i, e - i) ? TokKind::boolean : TokKind::word, true);
       i = e;
       continue;
     }
@@ -318,9 +364,11 @@ void lex(std::string_view s, Lexed& out) {
     push(i, i + 1, TokKind::punct);
     ++i;
   }
-  XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
+  XXH128_hash_t h = XXH3_128bits(key, k);
   out.key_low = h.low64;
   out.key_high = h.high64;
+  out.literal_count = literals;
+  if (key_buffer.size() > kKeepKeyBuffer) std::string().swap(key_buffer);
 }
 
 namespace {

@@ -53,10 +53,13 @@ struct Lexed {
   std::vector<Comment> comments;
   /// 128-bit hash of the literal-masked token stream: the cache key.
   std::uint64_t key_low = 0, key_high = 0;
+  /// Number of literal tokens (is_literal), so callers can size their lists.
+  std::uint32_t literal_count = 0;
   void clear() {
     tokens.clear();
     comments.clear();
     key_low = key_high = 0;
+    literal_count = 0;
   }
 };
 

@@ -325,6 +325,7 @@ Parsed parse(std::string_view text) {
     }
     thread_local lex::Lexed lexed;
     lex::lex(text, lexed);
+    out.literals.reserve(lexed.literal_count);
     for (const lex::Token& t : lexed.tokens)
       if (lex::is_literal(t.kind)) out.literals.push_back(lex::literal_value(text, t));
 
