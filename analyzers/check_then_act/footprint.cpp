@@ -48,7 +48,7 @@ void add_value(ColumnValues& entry, const sql::Value& value, const model::Execut
     entry.unknown = true;
     return;
   }
-  std::string v = canonical_value(*text);
+  std::string v = canonical_value(std::move(*text));
   if (std::find(entry.values.begin(), entry.values.end(), v) == entry.values.end()) {
     entry.values.push_back(std::move(v));
   }
@@ -68,14 +68,14 @@ std::string canonical_table(std::string_view name) {
   return lowercase(name);
 }
 
-std::string canonical_value(std::string_view value) {
+std::string canonical_value(std::string value) {
   if (value.size() <= 5) {
     for (std::string_view word : {"t", "true", "on", "yes"})
       if (iequals(value, word)) return "true";
     for (std::string_view word : {"f", "false", "off", "no"})
       if (iequals(value, word)) return "false";
   }
-  return std::string(value);
+  return value;
 }
 
 const ColumnValues* Footprint::find(std::string_view column) const {

@@ -20,7 +20,7 @@ namespace pgsift::analyzers::cta {
 std::string canonical_table(std::string_view name);
 
 /// Normalizes a value for comparison: booleans to "true"/"false".
-std::string canonical_value(std::string_view value);
+std::string canonical_value(std::string value);
 
 /// The values one column is constrained to; `unknown` when at least one value
 /// could not be resolved (parameters not logged, expressions).

@@ -9,9 +9,13 @@
 namespace pgsift::model {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+// Inline and with the literal's length known at compile time: these run
+// several times per record.
+inline bool starts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && std::char_traits<char>::compare(s.data(), p.data(), p.size()) == 0;
+}
 
-bool consume(std::string_view& s, std::string_view p) {
+inline bool consume(std::string_view& s, std::string_view p) {
   if (!starts_with(s, p)) return false;
   s.remove_prefix(p.size());
   return true;
@@ -26,6 +30,29 @@ bool parse_int(std::string_view& s, T& v) {
 }
 
 bool parse_double(std::string_view& s, double& v) {
+  // Fast path for what durations look like ("0.123", "12"): digits with an
+  // optional fraction. Both parts are exact in a double (at most 15 digits in
+  // all), so one IEEE division gives the correctly rounded value, the same
+  // as from_chars.
+  std::uint64_t mantissa = 0;
+  std::size_t i = 0, digits = 0, fraction = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[i++] - '0');
+  digits = i;
+  if (i > 0 && i < s.size() && s[i] == '.') {
+    std::size_t j = i + 1;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[j++] - '0');
+    fraction = j - i - 1;
+    if (fraction > 0) i = j;
+    digits += fraction;
+  }
+  const bool plain_end = i == s.size() || (s[i] != 'e' && s[i] != 'E' && s[i] != '.');
+  if (i > 0 && digits <= 15 && plain_end) {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    v = static_cast<double>(mantissa) / kPow10[fraction];
+    s.remove_prefix(i);
+    return true;
+  }
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (r.ec != std::errc{} || r.ptr == s.data()) return false;
   s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()));
@@ -323,7 +350,12 @@ constexpr std::array<KnownError, 24> kKnownErrors{{
 void fill_statement(Event& event, const LogRecord& r, const Execution& x, double duration) {
   event.header = r.header;
   event.level = r.level;
-  StatementEvent& s = event.body.emplace<StatementEvent>();
+  // Reuses the buffers of an event filled before (every field is set).
+  auto* reused = std::get_if<StatementEvent>(&event.body);
+  StatementEvent& s = reused != nullptr ? *reused : event.body.emplace<StatementEvent>();
+  s.parameters.clear();
+  s.parsed.shape.reset();
+  s.parsed.literals.clear();
   s.sql.assign(x.sql);
   s.duration_ms = duration;
   s.start = minus_ms(r.header.time, duration);
@@ -364,6 +396,15 @@ Classifier::Held& Classifier::held_for(std::int32_t pid) {
   return h;
 }
 
+void Classifier::emit_other(const LogRecord& r, const EventSink& sink) {
+  // One scratch event for all of them: its header strings keep their buffers.
+  Event& e = other_scratch_;
+  e.header = r.header;
+  e.level = r.level;
+  if (!std::holds_alternative<OtherEvent>(e.body)) e.body.emplace<OtherEvent>();
+  sink(e);
+}
+
 void Classifier::emit_statement(Event& event, const EventSink& sink) {
   ++counters_.statements;
   sink(event);
@@ -395,8 +436,7 @@ void Classifier::add(const LogRecord& r, const EventSink& sink) {
       classify_log(r, sink);
       return;
     default: {
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      emit_other(r, sink);
       return;
     }
   }
@@ -409,8 +449,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
   if (consume(m, "duration: ")) {
     double duration = -1;
     if (!parse_double(m, duration) || !consume(m, " ms")) {
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      emit_other(r, sink);
       return;
     }
     skip_spaces(m);
@@ -430,14 +469,12 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
         return;
       }
       ++counters_.unpaired_durations;
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      emit_other(r, sink);
       return;
     }
     Execution x = parse_execution(m);
     if (x.kind == "other") {  // fastpath call, auto_explain plan
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      emit_other(r, sink);
       return;
     }
     if (it != held_.end()) flush_statement(it->second, sink);
@@ -445,8 +482,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       Held& h = held_for(pid);
       if (h.has_parse) ++counters_.dropped_parse_bind;
       h.has_parse = true;
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      emit_other(r, sink);
       return;
     }
     if (x.kind == "bind") {
@@ -454,20 +490,21 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       if (h.has_bind) ++counters_.dropped_parse_bind;
       h.has_bind = true;
       h.bind_name.assign(statement_name(x.name));
-      if (!parse_parameters(r.detail, h.bind_parameters)) h.bind_parameters.clear();
-      Event e{r.header, r.level, OtherEvent{}};
-      sink(e);
+      // Parsed only if the execute line logs no parameters of its own
+      // (with log_min_duration_statement both lines carry them).
+      h.bind_detail.assign(r.detail);
+      emit_other(r, sink);
       return;
     }
-    Event e;
+    Event& e = statement_scratch_;
     fill_statement(e, r, x, duration);
     if (x.kind == "execute" && it != held_.end()) {
       Held& h = it->second;
       StatementEvent& s = std::get<StatementEvent>(e.body);
       if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
-        s.parameters = std::move(h.bind_parameters);
+        if (!parse_parameters(h.bind_detail, s.parameters)) s.parameters.clear();
       }
-      h.bind_parameters.clear();
+      h.bind_detail.clear();
       h.has_bind = h.has_parse = false;
     }
     emit_statement(e, sink);
@@ -483,9 +520,9 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       StatementEvent& s = std::get<StatementEvent>(h.statement.body);
       if (x.kind == "execute") {
         if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
-          s.parameters = std::move(h.bind_parameters);
+          if (!parse_parameters(h.bind_detail, s.parameters)) s.parameters.clear();
         }
-        h.bind_parameters.clear();
+        h.bind_detail.clear();
         h.has_bind = h.has_parse = false;
       }
       h.has_statement = true;
@@ -562,8 +599,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     sink(e);
     return;
   }
-  Event e{r.header, r.level, OtherEvent{}};
-  sink(e);
+  emit_other(r, sink);
 }
 
 void Classifier::classify_error(const LogRecord& r, const EventSink& sink) {

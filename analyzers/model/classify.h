@@ -56,7 +56,7 @@ class Classifier {
     Event statement;           // a log_statement line waiting for its duration
     bool has_bind = false;
     std::string bind_name;     // statement name of the held bind
-    std::vector<std::optional<std::string>> bind_parameters;
+    std::string bind_detail;   // DETAIL of the held bind (its parameters, parsed when needed)
     bool has_parse = false;
     std::uint64_t order = 0;   // for eviction
   };
@@ -64,10 +64,15 @@ class Classifier {
   Held& held_for(std::int32_t pid);
   void flush_statement(Held& held, const EventSink& sink);
   void emit_statement(Event& event, const EventSink& sink);
+  void emit_other(const LogRecord& record, const EventSink& sink);
   void classify_log(const LogRecord& record, const EventSink& sink);
   void classify_error(const LogRecord& record, const EventSink& sink);
 
   std::unordered_map<std::int32_t, Held> held_;
+  // Scratch events handed to the sink (which may move strings out or swap
+  // the whole event): reused so that most records allocate nothing.
+  Event statement_scratch_;
+  Event other_scratch_;
   std::uint64_t order_ = 0;
   Counters counters_;
 };

@@ -66,6 +66,9 @@ std::vector<std::string> value_tuple(const model::Execution& execution) {
 void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                const std::function<void(const StatementRun&)>& on_run) {
   std::vector<OpenRun> open;
+  // Closed runs, kept for their executions' capacity: units of short
+  // transactions open and close a run per statement.
+  std::vector<OpenRun> spare;
   // Recent source candidates, newest last (a run's source is the newest one
   // with another shape).
   std::vector<const model::Execution*> recent;
@@ -82,6 +85,7 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
   std::size_t position = 0;
   const auto close = [&](std::size_t index) {
     if (open[index].run.executions.size() >= options.min_length) on_run(open[index].run);
+    spare.push_back(std::move(open[index]));
     open.erase(open.begin() + static_cast<std::ptrdiff_t>(index));
   };
   for (std::size_t t = 0; t < unit.transactions.size(); ++t) {
@@ -114,6 +118,11 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                              [fingerprint](const OpenRun& run) { return run.fingerprint == fingerprint; });
       if (it == open.end()) {
         OpenRun run;
+        if (!spare.empty()) {
+          run = std::move(spare.back());
+          spare.pop_back();
+          run.run.executions.clear();
+        }
         run.fingerprint = fingerprint;
         run.run.source = source_for(fingerprint);
         run.run.in_transaction = transaction.is_explicit;

@@ -121,8 +121,11 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
       error = input::read_logs(
           paths, options,
           [&](model::Event& event) {
+            // Swapped, not copied: the slot takes the event's buffers and
+            // hands its old ones (allocated on this thread too) back to
+            // the classifier, which frees or reuses them here.
             model::Event& slot = batch.slots[batch.size++];
-            slot = event;
+            std::swap(slot, event);
             if (reader_ahead && prepare) prepare(slot);
             if (batch.size < kBatchEvents) return;
             if (!queue.push(std::move(batch))) throw ConsumerGone{};
