@@ -326,6 +326,16 @@ model::LogLevel level_from_word(std::string_view word, bool& localized) {
 }
 
 bool parse_line_tag(std::string_view line, std::size_t pos, LineTag& tag) {
+  // Most lines of a statement log are "LOG:  ": the same result as below
+  // without the scan and the word lookup.
+  if (pos <= line.size() && line.size() - pos >= 5 && std::memcmp(line.data() + pos, "LOG: ", 5) == 0) {
+    tag.level = model::LogLevel::log;
+    tag.localized = false;
+    std::size_t text = pos + 4;
+    while (text < line.size() && text < pos + 6 && line[text] == ' ') ++text;
+    tag.text_start = text;
+    return true;
+  }
   std::size_t colon = pos;
   // Severity words are short: scan at most 24 bytes for the colon.
   const std::size_t limit = std::min(line.size(), pos + 24);

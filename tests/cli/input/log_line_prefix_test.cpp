@@ -191,3 +191,24 @@ TEST_CASE("prefix: when the first occurrence of a literal is not the end of a na
   CHECK(f.xid == 0);
   CHECK(f.pid == 8);
 }
+
+TEST_CASE("prefix: where the message text starts after a severity word", "[ingest]") {
+  using pgsift::cli::input::parse_line_tag;
+  LineTag tag;
+  const auto start = [&](std::string_view line, std::size_t pos) -> long {
+    return parse_line_tag(line, pos, tag) ? static_cast<long>(tag.text_start) : -1;
+  };
+  CHECK(start("LOG:  x", 0) == 6);
+  CHECK(tag.level == model::LogLevel::log);
+  CHECK_FALSE(tag.localized);
+  CHECK(start("ab LOG: x", 3) == 8);
+  CHECK(start("LOG:   x", 0) == 6);  // at most two spaces are separators
+  CHECK(start("LOG: ", 0) == 5);
+  CHECK(start("LOG:", 0) == 4);
+  CHECK(start("LOG:x", 0) == -1);
+  CHECK(start("LOGS:  x", 0) == -1);
+  CHECK(start("DETAIL:  x", 0) == 9);
+  CHECK(tag.level == model::LogLevel::detail);
+  CHECK(start("FEHLER:  x", 0) == 9);
+  CHECK(tag.localized);
+}
