@@ -1,6 +1,8 @@
 // sql_bench: nanoseconds per statement through pgsift::sql::parse() on cache
-// hits (the same shapes with fresh literal values, as in a real log) and on
-// misses (new shapes, full libpg_query parse + tree walk).
+// hits (the same shapes with fresh literal values, as in a real log), on
+// exact repeats (extended-protocol texts with $n parameters, answered by the
+// exact-text cache without lexing) and on misses (new shapes, full
+// libpg_query parse + tree walk).
 //   build/bench/bench/sql_bench [iterations]
 #include <time.h>
 
@@ -80,6 +82,24 @@ int main(int argc, char** argv) {
     }
   double untagged_cpu = cpu_ns() - c0;
 
+  // Extended protocol: the same few texts over and over, values in $n.
+  const std::vector<std::string> prepared = {
+      "SELECT abalance FROM pgbench_accounts WHERE aid = $1;",
+      "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;",
+      "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP);",
+      "SELECT id FROM orders WHERE customer_id = $1 ORDER BY id LIMIT 8;",
+      "BEGIN;",
+      "END;",
+  };
+  c0 = cpu_ns();
+  std::size_t exact_count = 0;
+  for (int i = 0; i < iterations; ++i)
+    for (const std::string& s : prepared) {
+      sink += pgsift::sql::parse(s).literals.size();
+      ++exact_count;
+    }
+  double exact_cpu = cpu_ns() - c0;
+
   // Misses: every text a new shape (the table name changes).
   std::vector<std::string> miss_texts;
   const int miss_count = iterations / 10 + 1;
@@ -113,6 +133,7 @@ int main(int argc, char** argv) {
   std::printf("hit:            %8.0f ns/statement CPU (%.0f wall)\n", hit_cpu / static_cast<double>(hit_texts.size()),
               per_statement_ns(hit, static_cast<long>(hit_texts.size())));
   std::printf("hit, untagged:  %8.0f ns/statement CPU\n", untagged_cpu / static_cast<double>(untagged));
+  std::printf("exact repeat:   %8.0f ns/statement CPU\n", exact_cpu / static_cast<double>(exact_count));
   std::printf("miss:           %8.0f ns/text CPU (%.0f wall)\n", miss_cpu / static_cast<double>(miss_texts.size()),
               per_statement_ns(miss, static_cast<long>(miss_texts.size())));
   std::printf("hit, 2 threads: %7.0f ns/statement (wall)\n",

@@ -317,6 +317,7 @@ void lex(std::string_view s, Lexed& out) {
         std::size_t e = i + 1;
         while (e < n && is_digit(static_cast<unsigned char>(s[e]))) ++e;
         push(i, e, TokKind::param);
+        out.has_param = true;
         i = e;
         continue;
       }

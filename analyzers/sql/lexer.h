@@ -55,11 +55,14 @@ struct Lexed {
   std::uint64_t key_low = 0, key_high = 0;
   /// Number of literal tokens (is_literal), so callers can size their lists.
   std::uint32_t literal_count = 0;
+  /// Whether a $n parameter token occurs (extended-protocol text).
+  bool has_param = false;
   void clear() {
     tokens.clear();
     comments.clear();
     key_low = key_high = 0;
     literal_count = 0;
+    has_param = false;
   }
 };
 

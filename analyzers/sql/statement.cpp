@@ -7,7 +7,15 @@
 // the first insert wins). Comment tags vary per request (traceparent), so they
 // are not part of the key: a tagged text gets a copy of the cached Analysis
 // with its own tags filled in.
+//
+// In front of it, each thread keeps a small direct-mapped cache keyed by the
+// XXH3-128 of the raw text (ExactCache below): texts that repeat byte for byte
+// (extended-protocol statements with $n parameters, BEGIN;, COMMIT) get their
+// whole result back without being lexed. Per thread, so no lock; fixed slot
+// count, so memory stays flat.
 #include "analyzers/sql/statement.h"
+
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -261,8 +269,17 @@ class Cache {
     }
   }
 
+  // Hits served by the exact-text caches of the threads, counted as hits
+  // here so the statistics do not depend on which cache answered.
+  void count_exact_hit(bool error) {
+    exact_hits_.fetch_add(1, std::memory_order_relaxed);
+    if (error) exact_errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   CacheStats stats() {
     CacheStats out;
+    out.hits = exact_hits_.load(std::memory_order_relaxed);
+    out.parse_errors = exact_errors_.load(std::memory_order_relaxed);
     for (Shard& s : shards_) {
       std::lock_guard<std::mutex> lock(s.mu);
       out.hits += s.hits;
@@ -299,12 +316,48 @@ class Cache {
 
   std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> per_shard_{kDefaultCapacity / kShards};
+  std::atomic<std::uint64_t> exact_hits_{0}, exact_errors_{0};
 };
 
 Cache& cache() {
   static Cache c;  // never destroyed before its users: function-local static
   return c;
 }
+
+// The per-thread exact-text cache. Only texts whose result does not vary
+// between executions are worth a slot: texts without literals and
+// extended-protocol texts (values arrive as $n parameters, the literals left
+// are constants of the prepared text). Simple-protocol texts with inline
+// values would only evict them. Direct-mapped: a colliding text replaces the
+// slot's entry.
+class ExactCache {
+ public:
+  static constexpr std::size_t kSlots = 1024;        // power of two
+  static constexpr std::size_t kMaxLiteralBytes = 256;  // per entry, bounds the memory
+
+  struct Slot {
+    std::uint64_t low = 0, high = 0;
+    bool used = false;
+    bool error = false;
+    Parsed parsed;
+  };
+
+  Slot& slot(std::uint64_t low) {
+    if (slots_.empty()) slots_.resize(kSlots);
+    return slots_[low & (kSlots - 1)];
+  }
+
+  static bool worth_keeping(const lex::Lexed& lexed, const Parsed& parsed) {
+    if (lexed.literal_count == 0) return true;
+    if (!lexed.has_param) return false;
+    std::size_t bytes = 0;
+    for (const std::string& l : parsed.literals) bytes += l.size();
+    return bytes <= kMaxLiteralBytes;
+  }
+
+ private:
+  std::vector<Slot> slots_;
+};
 
 std::shared_ptr<const Analysis> failure(std::string message) {
   auto a = std::make_shared<Analysis>();
@@ -323,6 +376,14 @@ Parsed parse(std::string_view text) {
       out.shape = failure("statement too long");
       return out;
     }
+    const XXH128_hash_t exact_key = XXH3_128bits(text.data(), text.size());
+    thread_local ExactCache exact;
+    ExactCache::Slot& slot = exact.slot(exact_key.low64);
+    if (slot.used && slot.low == exact_key.low64 && slot.high == exact_key.high64) {
+      cache().count_exact_hit(slot.error);
+      return slot.parsed;
+    }
+
     thread_local lex::Lexed lexed;
     lex::lex(text, lexed);
     out.literals.reserve(lexed.literal_count);
@@ -330,10 +391,13 @@ Parsed parse(std::string_view text) {
       if (lex::is_literal(t.kind)) out.literals.push_back(lex::literal_value(text, t));
 
     Cache::Lookup hit;
+    bool error = false;
     if (cache().find(lexed.key_low, lexed.key_high, hit)) {
       out.shape = std::move(hit.analysis);
+      error = hit.error;
     } else {
       out.shape = cache().insert(lexed.key_low, lexed.key_high, analyze(text, lexed));
+      error = has_error(*out.shape);
     }
     if (has_edge_comment(lexed)) {
       auto tags = comment_tags(text, lexed);
@@ -356,6 +420,13 @@ Parsed parse(std::string_view text) {
           out.shape = std::move(tagged);
         }
       }
+    }
+    if (ExactCache::worth_keeping(lexed, out)) {
+      slot.low = exact_key.low64;
+      slot.high = exact_key.high64;
+      slot.used = true;
+      slot.error = error;
+      slot.parsed = out;
     }
   } catch (const std::exception& e) {
     out.shape = failure(std::string("cannot analyze: ") + e.what());

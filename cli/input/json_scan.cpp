@@ -1,81 +1,19 @@
 #include "cli/input/json_scan.h"
 
+#include <array>
+#include <cstring>
+
 namespace pgsift::cli::input {
 namespace {
 
 constexpr int kMaxDepth = 64;
 
-void skip_ws(std::string_view s, std::size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
-}
-
-// s[i] is the opening quote; on success i is after the closing quote.
-bool scan_string(std::string_view s, std::size_t& i, JsonValue& v) {
-  std::size_t start = ++i;
-  bool escaped = false;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '"') {
-      v.type = JsonValue::Type::string;
-      v.raw = s.substr(start, i - start);
-      v.escaped = escaped;
-      ++i;
-      return true;
-    }
-    if (c == '\\') {
-      escaped = true;
-      i += 2;
-      continue;
-    }
-    ++i;
-  }
-  return false;
-}
-
-bool skip_nested(std::string_view s, std::size_t& i) {
-  int depth = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '"') {
-      JsonValue ignored;
-      if (!scan_string(s, i, ignored)) return false;
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth) return false;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) {
-        ++i;
-        return true;
-      }
-    }
-    ++i;
-  }
-  return false;
-}
-
-bool scan_value(std::string_view s, std::size_t& i, JsonValue& v) {
-  if (i >= s.size()) return false;
-  char c = s[i];
-  if (c == '"') return scan_string(s, i, v);
-  if (c == '{' || c == '[') {
-    std::size_t start = i;
-    if (!skip_nested(s, i)) return false;
-    v.type = c == '{' ? JsonValue::Type::object : JsonValue::Type::array;
-    v.raw = s.substr(start, i - start);
-    return true;
-  }
-  std::size_t start = i;
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-         s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
-    ++i;
-  }
-  if (i == start) return false;
-  v.raw = s.substr(start, i - start);
-  v.escaped = false;
-  v.type = (c == '-' || (c >= '0' && c <= '9')) ? JsonValue::Type::number : JsonValue::Type::literal;
-  return true;
-}
+// Characters skip_nested() must look at; everything else is skipped.
+constexpr std::array<bool, 256> kNestedSpecial = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : std::string_view("\"{}[]")) t[c] = true;
+  return t;
+}();
 
 void put_utf8(std::string& out, unsigned cp) {
   if (cp < 0x80) {
@@ -111,56 +49,48 @@ bool hex4(std::string_view s, std::size_t i, unsigned& v) {
 
 }  // namespace
 
-bool scan_json_object(std::string_view s, std::size_t& i, const JsonMemberVisitor& visit) {
-  skip_ws(s, i);
-  if (i >= s.size() || s[i] != '{') return false;
-  ++i;
-  skip_ws(s, i);
-  if (i < s.size() && s[i] == '}') {
-    ++i;
-    return true;
-  }
+namespace json_detail {
+
+bool skip_nested(std::string_view s, std::size_t& i) {
+  int depth = 0;
   while (i < s.size()) {
-    skip_ws(s, i);
-    if (i >= s.size() || s[i] != '"') return false;
-    JsonValue key;
-    if (!scan_string(s, i, key)) return false;
-    skip_ws(s, i);
-    if (i >= s.size() || s[i] != ':') return false;
-    ++i;
-    skip_ws(s, i);
-    JsonValue value;
-    if (!scan_value(s, i, value)) return false;
-    visit(key.raw, value);
-    skip_ws(s, i);
-    if (i >= s.size()) return false;
-    if (s[i] == ',') {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!kNestedSpecial[c]) {
       ++i;
       continue;
     }
-    if (s[i] == '}') {
+    if (c == '"') {
+      JsonValue ignored;
+      if (!scan_string(s, i, ignored)) return false;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) return false;
+    } else if (--depth == 0) {  // '}' or ']'
       ++i;
       return true;
     }
-    return false;
+    ++i;
   }
   return false;
 }
 
-void json_to_string(const JsonValue& v, std::string& out) {
-  out.clear();
-  if (v.is_null()) return;
-  if (!v.escaped) {
-    out.assign(v.raw);
-    return;
-  }
-  std::string_view s = v.raw;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c != '\\' || i + 1 >= s.size()) {
-      out += c;
-      continue;
+// Runs between escapes are copied whole; a lone backslash at the end stays.
+void decode_escapes(std::string_view s, std::string& out) {
+  out.reserve(out.size() + s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const void* hit = std::memchr(s.data() + i, '\\', s.size() - i);
+    if (hit == nullptr) {
+      out.append(s.data() + i, s.size() - i);
+      return;
+    }
+    std::size_t b = static_cast<std::size_t>(static_cast<const char*>(hit) - s.data());
+    out.append(s.data() + i, b - i);
+    i = b;
+    if (i + 1 >= s.size()) {
+      out += '\\';
+      return;
     }
     char e = s[++i];
     switch (e) {
@@ -176,7 +106,7 @@ void json_to_string(const JsonValue& v, std::string& out) {
           break;
         }
         i += 4;
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < s.size() + 0 && s[i + 1] == '\\' &&
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < s.size() && s[i + 1] == '\\' &&
             s[i + 2] == 'u') {
           unsigned low = 0;
           if (hex4(s, i + 3, low) && low >= 0xdc00 && low < 0xe000) {
@@ -190,7 +120,9 @@ void json_to_string(const JsonValue& v, std::string& out) {
       }
       default: out += e; break;  // \" \\ \/
     }
+    ++i;
   }
 }
 
+}  // namespace json_detail
 }  // namespace pgsift::cli::input

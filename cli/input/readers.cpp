@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
+#include "cli/input/byte_scan.h"
 #include "cli/input/json_scan.h"
 #include "cli/input/log_line_prefix.h"
 #include "cli/input/reader.h"
@@ -15,19 +17,51 @@ namespace {
 
 constexpr std::size_t kMaxRecordBytes = kMaxLineBytes;
 
+// Plain digits that cannot overflow (pids, line numbers, xids): summed here,
+// cheaper than from_chars and with the same result.
+template <typename T>
+bool short_digits(std::string_view s, T& v) {
+  if (s.empty() || s.size() >= static_cast<std::size_t>(std::numeric_limits<T>::digits10)) return false;
+  v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = static_cast<T>(v * 10 + static_cast<T>(c - '0'));
+  }
+  return true;
+}
+
 template <typename T>
 T to_number(std::string_view s) {
   T v{};
+  if (short_digits(s, v)) return v;
+  v = T{};
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
 }
 
-model::Timestamp sql_time(std::string_view s, bool& zone_known) {
-  ParsedTime pt;
-  if (!parse_sql_time(s, true, pt)) return model::kNoTime;
-  zone_known = pt.zone_known;
-  return pt.time;
-}
+// Parses csvlog/jsonlog timestamps, remembering the last one: consecutive
+// records mostly share their millisecond, and comparing ~27 bytes is much
+// cheaper than parsing them (the result is the same, parsing is pure).
+class TimeCache {
+ public:
+  model::Timestamp parse(std::string_view s, bool& zone_known) {
+    if (!valid_ || s != text_) {
+      ParsedTime pt;
+      ok_ = parse_sql_time(s, true, pt);
+      time_ = ok_ ? pt.time : model::kNoTime;
+      zone_known_ = pt.zone_known;
+      text_.assign(s);
+      valid_ = true;
+    }
+    if (ok_) zone_known = zone_known_;
+    return time_;
+  }
+
+ private:
+  std::string text_;
+  model::Timestamp time_ = model::kNoTime;
+  bool ok_ = false, zone_known_ = true, valid_ = false;
+};
 
 // Removes " at character N" that stderr appends to error messages (csvlog and
 // jsonlog keep the position in its own field), so every format says the same.
@@ -93,36 +127,58 @@ enum CsvColumn {
   kLeaderPid, kQueryId, kCsvColumns
 };
 
-// Fills one record field from a csvlog column (also used for CloudNativePG,
-// whose record keys are the csvlog column names).
-void set_csv_column(model::LogRecord& r, int column, std::string_view v, bool& zone_known) {
+// The string member a csvlog column fills, or nullptr for the others.
+std::string* string_column(model::LogRecord& r, int column) {
   switch (column) {
-    case kLogTime: r.header.time = sql_time(v, zone_known); break;
-    case kUser: r.header.user.assign(v); break;
-    case kDatabase: r.header.database.assign(v); break;
+    case kUser: return &r.header.user;
+    case kDatabase: return &r.header.database;
+    case kConnectionFrom: return &r.header.client;
+    case kSessionId: return &r.header.session_id;
+    case kVxid: return &r.header.virtual_xid;
+    case kSqlState: return &r.header.sqlstate;
+    case kMessage: return &r.message;
+    case kDetail: return &r.detail;
+    case kHint: return &r.hint;
+    case kInternalQuery: return &r.query;
+    case kContext: return &r.context;
+    case kQuery: return &r.statement;
+    case kLocation: return &r.location;
+    case kApplication: return &r.header.application;
+    case kBackendType: return &r.header.backend_type;
+    default: return nullptr;
+  }
+}
+
+// Fills the non-string fields (time, numbers, severity) from a csvlog column
+// (also used for jsonlog and CloudNativePG, whose keys map to the columns).
+void set_scalar_column(model::LogRecord& r, int column, std::string_view v, TimeCache& times,
+                       bool& zone_known) {
+  switch (column) {
+    case kLogTime: r.header.time = times.parse(v, zone_known); break;
     case kPid: r.header.pid = to_number<std::int32_t>(v); break;
-    case kConnectionFrom: r.header.client.assign(v); break;
-    case kSessionId: r.header.session_id.assign(v); break;
     case kSessionLine: r.header.session_line = to_number<std::uint64_t>(v); break;
-    case kVxid: r.header.virtual_xid.assign(v); break;
     case kXid: r.header.xid = to_number<std::uint64_t>(v); break;
     case kSeverity: {
       bool localized = false;
       r.level = level_from_word(v, localized);
       break;
     }
-    case kSqlState: r.header.sqlstate.assign(v); break;
-    case kMessage: r.message.assign(v); break;
-    case kDetail: r.detail.assign(v); break;
-    case kHint: r.hint.assign(v); break;
-    case kInternalQuery: r.query.assign(v); break;
-    case kContext: r.context.assign(v); break;
-    case kQuery: r.statement.assign(v); break;
-    case kLocation: r.location.assign(v); break;
-    case kApplication: r.header.application.assign(v); break;
-    case kBackendType: r.header.backend_type.assign(v); break;
     default: break;
   }
+}
+
+// Number of '"' in text, to know whether a record goes on after this line.
+std::size_t count_quotes(std::string_view text) {
+  std::size_t count = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    const void* q = std::memchr(p, '"', static_cast<std::size_t>(end - p));
+    if (q == nullptr) break;
+    ++count;
+    p = static_cast<const char*>(q) + 1;
+  }
+  return count;
 }
 
 class CsvReader final : public RecordReader {
@@ -130,13 +186,20 @@ class CsvReader final : public RecordReader {
   explicit CsvReader(ReaderContext& ctx) : ctx_(ctx) {}
 
   void line(const Line& l) override {
-    if (pending_.empty() && !in_quote_ && l.text.empty()) return;
-    bool quote = in_quote_;
-    for (char c : l.text) {
-      if (c == '"') quote = !quote;
+    if (pending_.empty() && !in_quote_) {
+      if (l.text.empty()) return;
+      // The common case: a whole record on one line, parsed in place. A
+      // record whose fields are all well formed has an even number of quotes,
+      // so it cannot continue on the next line.
+      Parsed p = parse_fields(l.text);
+      if (p.result == Fields::complete && !p.quote_in_bare) {
+        finish_record(p, l.number, 1);
+        return;
+      }
     }
+    bool quote = in_quote_ != ((count_quotes(l.text) & 1) != 0);
     if (pending_.empty() && !in_quote_ && !quote) {
-      parse(l.text, l.number, 1);  // the common case: a record on one line, no copy
+      parse(l.text, l.number, 1);
       return;
     }
     if (pending_.empty() && !in_quote_) {
@@ -171,6 +234,14 @@ class CsvReader final : public RecordReader {
   }
 
  private:
+  enum class Fields { complete, malformed };
+  struct Parsed {
+    Fields result = Fields::complete;
+    int columns = 0;
+    bool zone_known = true;
+    bool quote_in_bare = false;  // a '"' inside an unquoted field
+  };
+
   void reset() {
     pending_.clear();
     in_quote_ = false;
@@ -178,54 +249,116 @@ class CsvReader final : public RecordReader {
   }
 
   void parse(std::string_view text, std::uint64_t number, std::uint64_t lines) {
+    Parsed p = parse_fields(text);
+    if (p.result != Fields::complete) {
+      ctx_.skip(number, lines);
+      return;
+    }
+    finish_record(p, number, lines);
+  }
+
+  // Splits `text` into fields and fills record_ from them; no side effects
+  // on the context, so the caller may still decide how to treat the text.
+  Parsed parse_fields(std::string_view text) {
     clear_record(record_);
-    record_.header.where = {ctx_.input, number};
+    Parsed p;
+    const std::size_t n = text.size();
     std::size_t i = 0;
     int column = 0;
-    bool zone_known = true;
     while (true) {
       std::string_view value;
-      if (i < text.size() && text[i] == '"') {
-        field_.clear();
+      if (i < n && text[i] == '"') {
         ++i;
-        while (true) {
-          std::size_t q = text.find('"', i);
-          if (q == std::string_view::npos) {
-            ctx_.skip(number, lines);
-            return;
-          }
-          field_.append(text.substr(i, q - i));
-          i = q + 1;
-          if (i < text.size() && text[i] == '"') {
-            field_ += '"';
-            ++i;
-            continue;
-          }
-          break;
+        std::size_t q = find_either<'"', '"'>(text, i);
+        if (q == n) {
+          p.result = Fields::malformed;
+          return p;
         }
-        value = field_;
+        if (q + 1 < n && text[q + 1] == '"') {
+          // Doubled quotes inside: unescape into the reused field buffer.
+          field_.assign(text.data() + i, q - i);
+          field_ += '"';
+          i = q + 2;
+          while (true) {
+            q = text.find('"', i);
+            if (q == std::string_view::npos) {
+              p.result = Fields::malformed;
+              return p;
+            }
+            field_.append(text.data() + i, q - i);
+            i = q + 1;
+            if (i < n && text[i] == '"') {
+              field_ += '"';
+              ++i;
+              continue;
+            }
+            break;
+          }
+          value = field_;
+        } else {
+          value = std::string_view(text.data() + i, q - i);
+          i = q + 1;
+        }
       } else {
-        std::size_t comma = text.find(',', i);
-        if (comma == std::string_view::npos) comma = text.size();
-        value = text.substr(i, comma - i);
-        i = comma;
+        std::size_t end = find_either<',', '"'>(text, i);
+        if (end < n && text[end] == '"') {
+          p.quote_in_bare = true;  // malformed, but read as before: up to the comma
+          end = text.find(',', end);
+          if (end == std::string_view::npos) end = n;
+        }
+        value = std::string_view(text.data() + i, end - i);
+        i = end;
       }
-      if (column < kCsvColumns) set_csv_column(record_, column, value, zone_known);
+      // Fields start cleared: an empty value leaves them as they are.
+      if (column < kCsvColumns && !value.empty()) set_field(column, value, p.zone_known);
       ++column;
-      if (i >= text.size()) break;
+      if (i >= n) break;
       if (text[i] != ',') {
-        ctx_.skip(number, lines);
-        return;
+        p.result = Fields::malformed;
+        return p;
       }
       ++i;
     }
+    p.columns = column;
+    return p;
+  }
+
+  // Fields are cleared before a record is parsed: strings are appended to,
+  // which is cheaper than assign(). Unused columns cost nothing.
+  void set_field(int column, std::string_view v, bool& zone_known) {
+    model::LogRecord& r = record_;
+    switch (column) {
+      case kUser: r.header.user.append(v.data(), v.size()); break;
+      case kDatabase: r.header.database.append(v.data(), v.size()); break;
+      case kConnectionFrom: r.header.client.append(v.data(), v.size()); break;
+      case kSessionId: r.header.session_id.append(v.data(), v.size()); break;
+      case kVxid: r.header.virtual_xid.append(v.data(), v.size()); break;
+      case kSqlState: r.header.sqlstate.append(v.data(), v.size()); break;
+      case kMessage: r.message.append(v.data(), v.size()); break;
+      case kDetail: r.detail.append(v.data(), v.size()); break;
+      case kHint: r.hint.append(v.data(), v.size()); break;
+      case kInternalQuery: r.query.append(v.data(), v.size()); break;
+      case kContext: r.context.append(v.data(), v.size()); break;
+      case kQuery: r.statement.append(v.data(), v.size()); break;
+      case kLocation: r.location.append(v.data(), v.size()); break;
+      case kApplication: r.header.application.append(v.data(), v.size()); break;
+      case kBackendType: r.header.backend_type.append(v.data(), v.size()); break;
+      case kLogTime: case kPid: case kSessionLine: case kXid: case kSeverity:
+        set_scalar_column(r, column, v, times_, zone_known);
+        break;
+      default: break;
+    }
+  }
+
+  void finish_record(const Parsed& p, std::uint64_t number, std::uint64_t lines) {
     // 22 columns (before 9.0-style application_name) up to 26 (PG14+).
-    if (column < 22 || column > kCsvColumns || record_.header.time == model::kNoTime ||
+    if (p.columns < 22 || p.columns > kCsvColumns || record_.header.time == model::kNoTime ||
         (record_.level == model::LogLevel::unknown)) {
       ctx_.skip(number, lines);
       return;
     }
-    if (!zone_known) warn_zone();
+    record_.header.where = {ctx_.input, number};
+    if (!p.zone_known) warn_zone();
     emit_record(ctx_, record_);
   }
 
@@ -237,6 +370,7 @@ class CsvReader final : public RecordReader {
 
   ReaderContext& ctx_;
   model::LogRecord record_;
+  TimeCache times_;
   std::string field_;
   std::string pending_;
   bool in_quote_ = false;
@@ -272,6 +406,66 @@ constexpr JsonKey kJsonKeys[] = {
     {"remote_host", "connection_from", kConnectionFrom},
 };
 
+constexpr int kNoColumn = -1, kRemotePort = -2;
+
+// The column of a jsonlog key (kJsonKeys), kRemotePort, or kNoColumn. A
+// switch on the length first: every line has ~15 keys, most of them used.
+constexpr int jsonlog_column(std::string_view key) {
+  switch (key.size()) {
+    case 3: if (key == "pid") return kPid; break;
+    case 4:
+      if (key == "user") return kUser;
+      if (key == "vxid") return kVxid;
+      if (key == "txid") return kXid;
+      if (key == "hint") return kHint;
+      break;
+    case 6:
+      if (key == "dbname") return kDatabase;
+      if (key == "detail") return kDetail;
+      break;
+    case 7:
+      if (key == "message") return kMessage;
+      if (key == "context") return kContext;
+      break;
+    case 8: if (key == "line_num") return kSessionLine; break;
+    case 9:
+      if (key == "timestamp") return kLogTime;
+      if (key == "statement") return kQuery;
+      break;
+    case 10:
+      if (key == "session_id") return kSessionId;
+      if (key == "state_code") return kSqlState;
+      break;
+    case 11:
+      if (key == "remote_host") return kConnectionFrom;
+      if (key == "remote_port") return kRemotePort;
+      break;
+    case 12: if (key == "backend_type") return kBackendType; break;
+    case 14:
+      if (key == "error_severity") return kSeverity;
+      if (key == "internal_query") return kInternalQuery;
+      break;
+    case 16: if (key == "application_name") return kApplication; break;
+    default: break;
+  }
+  return kNoColumn;
+}
+
+constexpr bool jsonlog_columns_match_table() {
+  for (const JsonKey& k : kJsonKeys) {
+    if (jsonlog_column(k.jsonlog) != k.column) return false;
+  }
+  return jsonlog_column("remote_port") == kRemotePort && jsonlog_column("query_id") == kNoColumn;
+}
+static_assert(jsonlog_columns_match_table(), "jsonlog_column() disagrees with kJsonKeys");
+
+int cnpg_column(std::string_view key) {
+  for (const JsonKey& k : kJsonKeys) {
+    if (k.csv == key) return k.column;
+  }
+  return kNoColumn;
+}
+
 class JsonReader final : public RecordReader {
  public:
   enum class Kind { jsonlog, cnpg };
@@ -291,18 +485,21 @@ class JsonReader final : public RecordReader {
     bool zone_known = true;
     bool is_record = kind_ == Kind::jsonlog;
     std::size_t pos = 0;
-    bool ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
-      if (kind_ == Kind::cnpg) {
+    bool ok;
+    if (kind_ == Kind::jsonlog) {
+      ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
+        set_column(jsonlog_column(key), v, zone_known);
+      });
+    } else {
+      ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
         if (key == "record" && v.type == JsonValue::Type::object) {
           std::size_t inner = 0;
           is_record = scan_json_object(v.raw, inner, [&](std::string_view k, const JsonValue& iv) {
-            member(k, iv, true, zone_known);
+            set_column(cnpg_column(k), iv, zone_known);
           });
         }
-        return;
-      }
-      member(key, v, false, zone_known);
-    });
+      });
+    }
     if (!ok) {
       ctx_.skip(l.number);
       return;
@@ -328,23 +525,32 @@ class JsonReader final : public RecordReader {
   void finish() override {}
 
  private:
-  void member(std::string_view key, const JsonValue& v, bool csv_names, bool& zone_known) {
-    if (!csv_names && key == "remote_port") {
+  // String fields are decoded straight into the record; the others are read
+  // from the raw text unless it has escapes.
+  void set_column(int column, const JsonValue& v, bool& zone_known) {
+    if (column == kNoColumn) return;
+    if (column == kRemotePort) {
       port_.assign(v.raw);
       return;
     }
-    for (const JsonKey& k : kJsonKeys) {
-      if ((csv_names ? k.csv : k.jsonlog) == key) {
-        json_to_string(v, value_);
-        set_csv_column(record_, k.column, value_, zone_known);
-        return;
-      }
+    if (std::string* s = string_column(record_, column)) {
+      json_to_string(v, *s);
+      return;
     }
+    std::string_view text;
+    if (v.escaped) {
+      json_to_string(v, value_);
+      text = value_;
+    } else if (!v.is_null()) {
+      text = v.raw;
+    }
+    set_scalar_column(record_, column, text, times_, zone_known);
   }
 
   Kind kind_;
   ReaderContext& ctx_;
   model::LogRecord record_;
+  TimeCache times_;
   std::string value_, port_;
   bool warned_zone_ = false;
 };

@@ -63,3 +63,38 @@ TEST_CASE("parsing from several threads", "[sql]") {
   for (std::thread& th : threads) th.join();
   CHECK(wrong == 0);
 }
+
+TEST_CASE("texts repeated byte for byte are answered whole by the exact-text cache", "[sql]") {
+  // Extended protocol: the values are $n parameters, the text repeats exactly.
+  const std::string text = "SELECT * FROM exact_probe WHERE a = $1 AND b = 'x' LIMIT 5 /*controller='probe'*/";
+  Parsed first = parse(text);
+  CacheStats before = cache_stats();
+  Parsed again = parse(text);
+  CacheStats after = cache_stats();
+  CHECK(again.shape == first.shape);
+  CHECK(again.literals == std::vector<std::string>{"x", "5"});
+  CHECK(only(again).tags.at("controller") == "probe");
+  CHECK(after.hits - before.hits == 1);
+  CHECK(after.misses == before.misses);
+
+  // Simple protocol: inline values are never taken from another text.
+  CHECK(parse("SELECT * FROM exact_probe WHERE a = 1").literals == std::vector<std::string>{"1"});
+  CHECK(parse("SELECT * FROM exact_probe WHERE a = 2").literals == std::vector<std::string>{"2"});
+  CHECK(parse("SELECT * FROM exact_probe WHERE a = 1").literals == std::vector<std::string>{"1"});
+
+  // Many distinct texts share the slots; each still gets its own result.
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 3000; ++i) {
+      Parsed p = parse("SELECT c" + std::to_string(i) + " FROM exact_probe WHERE id = $1 LIMIT " + std::to_string(i));
+      REQUIRE(p.literals == std::vector<std::string>{std::to_string(i)});
+      REQUIRE(only(p).normalized == "SELECT c" + std::to_string(i) + " FROM exact_probe WHERE id = $1 LIMIT $2");
+    }
+
+  // A repeated text that does not parse is counted as a parse error each time.
+  const std::string bad = "SELECT * FROM exact_probe WHERE a = $1 AND";
+  parse(bad);
+  before = cache_stats();
+  CHECK_FALSE(only(parse(bad)).error.empty());
+  after = cache_stats();
+  CHECK(after.parse_errors - before.parse_errors == 1);
+}
