@@ -1,6 +1,7 @@
 #include "analyzers/check_then_act/scan.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -172,9 +173,29 @@ ReturnedColumns returned_columns(const model::Execution& e) {
   return out;
 }
 
+// The target list is the same for every text of one shape (only literal
+// values differ), and parsing it costs a full libpg_query parse: the answers
+// for the last shapes asked about are kept (per thread, holding the shapes so
+// that their addresses cannot be reused while remembered).
+const ReturnedColumns& returned_columns_of_shape(const model::Execution& e) {
+  struct Entry {
+    std::shared_ptr<const sql::Analysis> shape;
+    std::size_t statement_index = 0;
+    ReturnedColumns columns;
+  };
+  constexpr std::size_t kRemembered = 64;
+  thread_local std::vector<Entry> remembered;
+  for (const Entry& entry : remembered) {
+    if (entry.shape == e.parsed.shape && entry.statement_index == e.statement_index) return entry.columns;
+  }
+  if (remembered.size() >= kRemembered) remembered.clear();
+  remembered.push_back(Entry{e.parsed.shape, e.statement_index, returned_columns(e)});
+  return remembered.back().columns;
+}
+
 // Whether the read returned `column` (lost update needs the value read).
 bool read_returned(const model::Execution& read, const std::string& column) {
-  const ReturnedColumns returned = returned_columns(read);
+  const ReturnedColumns& returned = returned_columns_of_shape(read);
   return !returned.known || returned.star || contains(returned.names, column);
 }
 

@@ -69,6 +69,9 @@ struct Transaction {
 /// next by an idle gap outside any transaction.
 struct UnitOfWork {
   std::string key;                          // trace id / controller#action#n / "burst#n"
+  /// Unique per unit handed to the rules in this process (0: never handed
+  /// over), so that rules may share work computed for the same unit.
+  std::uint64_t serial = 0;
   std::map<std::string, std::string> tags;  // tags of its first tagged statement
   Timestamp begin_time = kNoTime;
   Timestamp end_time = kNoTime;

@@ -1,6 +1,7 @@
 #include "analyzers/session/session_tracker.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -358,6 +359,8 @@ void SessionTracker::sweep(Timestamp now) {
 void SessionTracker::emit_unit(Session& session) {
   if (!session.unit_active) return;
   ++stats_.units;
+  static std::atomic<std::uint64_t> unit_serials{0};
+  session.unit.serial = ++unit_serials;
   for (core::Rule* rule : rules_) rule->on_unit(session.state.info, session.unit, sink_);
   session.unit = model::UnitOfWork{};
   session.unit_active = false;

@@ -63,8 +63,33 @@ std::vector<std::string> value_tuple(const model::Execution& execution) {
   return values;
 }
 
+namespace {
+
+// The runs found for the last unit with a serial, in the order reported.
+// They point into that unit, which is alive while its serial is asked for.
+struct RunMemo {
+  std::uint64_t serial = 0;
+  RunOptions options;
+  std::vector<StatementRun> runs;
+};
+
+thread_local RunMemo run_memo;
+
+}  // namespace
+
 void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                const std::function<void(const StatementRun&)>& on_run) {
+  RunMemo& memo = run_memo;
+  if (unit.serial != 0 && memo.serial == unit.serial && memo.options == options) {
+    for (const StatementRun& run : memo.runs) on_run(run);
+    return;
+  }
+  const bool remember_runs = unit.serial != 0;
+  if (remember_runs) {
+    memo.serial = 0;  // incomplete until the scan below finishes
+    memo.options = options;
+    memo.runs.clear();
+  }
   std::vector<OpenRun> open;
   // Closed runs, kept for their executions' capacity: units of short
   // transactions open and close a run per statement.
@@ -84,7 +109,10 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
   };
   std::size_t position = 0;
   const auto close = [&](std::size_t index) {
-    if (open[index].run.executions.size() >= options.min_length) on_run(open[index].run);
+    if (open[index].run.executions.size() >= options.min_length) {
+      if (remember_runs) memo.runs.push_back(open[index].run);
+      on_run(open[index].run);
+    }
     spare.push_back(std::move(open[index]));
     open.erase(open.begin() + static_cast<std::ptrdiff_t>(index));
   };
@@ -136,6 +164,7 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
     }
   }
   while (!open.empty()) close(0);
+  if (remember_runs) memo.serial = unit.serial;
 }
 
 }  // namespace pgsift::session

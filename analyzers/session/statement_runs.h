@@ -22,6 +22,8 @@ struct RunOptions {
   /// Runs shorter than this are not reported.
   std::size_t min_length = 2;
 
+  bool operator==(const RunOptions&) const = default;
+
   /// From the rule options both run rules share (max-gap-ms,
   /// max-interleaved, min-repetitions).
   static RunOptions from_rule(double max_gap_ms, double max_interleaved, double min_repetitions) {
@@ -48,7 +50,9 @@ struct StatementRun {
 /// introspection.
 bool is_logical_statement(const model::Execution& execution);
 
-/// Calls `on_run` for every run of `unit` with at least `options.min_length` executions.
+/// Calls `on_run` for every run of `unit` with at least `options.min_length`
+/// executions. The runs of the last unit with a serial are kept (per thread):
+/// the n-plus-one and repeated-query rules ask for the same runs of each unit.
 void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                const std::function<void(const StatementRun&)>& on_run);
 

@@ -135,19 +135,19 @@ bool number_starts(std::string_view s, std::size_t i) {
 
 // Whether a '-' right before a number is a sign (folded into the literal),
 // judging by the previous token as PostgreSQL's grammar would.
-bool minus_is_sign(const std::vector<Token>& tokens, std::string_view s) {
-  if (tokens.empty()) return true;
-  const Token& prev = tokens.back();
+bool minus_is_sign(const Token* tokens, std::size_t count, std::string_view s) {
+  if (count == 0) return true;
+  const Token& prev = tokens[count - 1];
   if (prev.kind == TokKind::op) return true;
   if (prev.kind != TokKind::punct) return false;
   char c = s[prev.begin];
   return c == '(' || c == ',' || c == '[' || c == ';';
 }
 
-// Whether a word token is TRUE or FALSE (any case), without a call per word.
-bool is_boolean_word(const char* p, std::size_t len) {
-  if (len == 4) return iequals(std::string_view(p, 4), "true");
-  if (len == 5) return iequals(std::string_view(p, 5), "false");
+// Whether a case-folded word is true or false: fixed-size compares, no call.
+bool is_boolean_word(const char* folded, std::size_t len) {
+  if (len == 4) return std::memcmp(folded, "true", 4) == 0;
+  if (len == 5) return std::memcmp(folded, "false", 5) == 0;
   return false;
 }
 
@@ -231,11 +231,56 @@ void lex(std::string_view s, Lexed& out) {
     if (kind == TokKind::punct && *p == ';') at_statement_start = true;
   };
 
+  // Whitespace, words and numbers are most of a statement: they are
+  // dispatched first on their character class (the classes are disjoint,
+  // and none of them can start a comment, a quote or an operator).
   while (i < n) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (is_space(c)) {
+    const std::uint8_t cls = kClasses[c];
+    if (cls & kSpace) {
       space = true;
-      ++i;
+      do ++i;
+      while (i < n && is_space(static_cast<unsigned char>(text[i])));
+      continue;
+    }
+    if (cls & kIdentStart) {
+      if (i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '&')) {
+        // String prefixes: E'..', N'..', B'..', X'..', U&'..', U&"..".
+        if (s[i + 1] == '\'' && std::strchr("eEnNbBxX", c) != nullptr) {
+          bool esc = c == 'e' || c == 'E';
+          std::size_t e = scan_quoted(s, i + 1, esc);
+          push(i, e, TokKind::string);
+          i = e;
+          continue;
+        }
+        if ((c == 'u' || c == 'U') && i + 2 < n && s[i + 1] == '&' && (s[i + 2] == '\'' || s[i + 2] == '"')) {
+          bool str = s[i + 2] == '\'';
+          std::size_t e = str ? scan_quoted(s, i + 2, false) : scan_quoted_ident(s, i + 2);
+          push(i, e, str ? TokKind::string : TokKind::quoted_ident);
+          i = e;
+          continue;
+        }
+      }
+      // Scan and case-fold in one pass, straight into the key after the
+      // kind byte push() writes at key[k] (words are most of a statement).
+      char* folded = key + k + 1;
+      const char* word = text + i;
+      folded[0] = kLower[c];
+      std::size_t len = 1;
+      for (unsigned char d; i + len < n && ident_cont(d = static_cast<unsigned char>(word[len])); ++len)
+        folded[len] = kLower[d];
+      const std::size_t e = i + len;
+      push(i, e, is_boolean_word(folded, len) ? TokKind::boolean : TokKind::word, true);
+      i = e;
+      continue;
+    }
+    if (cls & kDigit) {
+      // Integers inline; a fraction or an exponent goes the long way.
+      std::size_t e = i + 1;
+      while (e < n && is_digit(static_cast<unsigned char>(text[e]))) ++e;
+      if (e < n && (text[e] == '.' || text[e] == 'e' || text[e] == 'E')) e = scan_number(s, i);
+      push(i, e, TokKind::number);
+      i = e;
       continue;
     }
     if (c == '-' && i + 1 < n && s[i + 1] == '-') {
@@ -265,36 +310,7 @@ void lex(std::string_view s, Lexed& out) {
       space = true;
       continue;
     }
-    if (ident_start(c)) {
-      // String prefixes: E'..', N'..', B'..', X'..', U&'..', U&"..".
-      if (i + 1 < n && s[i + 1] == '\'' && std::strchr("eEnNbBxX", c) != nullptr) {
-        bool esc = c == 'e' || c == 'E';
-        std::size_t e = scan_quoted(s, i + 1, esc);
-        push(i, e, TokKind::string);
-        i = e;
-        continue;
-      }
-      if ((c == 'u' || c == 'U') && i + 2 < n && s[i + 1] == '&' && (s[i + 2] == '\'' || s[i + 2] == '"')) {
-        bool str = s[i + 2] == '\'';
-        std::size_t e = str ? scan_quoted(s, i + 2, false) : scan_quoted_ident(s, i + 2);
-        push(i, e, str ? TokKind::string : TokKind::quoted_ident);
-        i = e;
-        continue;
-      }
-      // Scan and case-fold in one pass, straight into the key after the
-      // kind byte push() writes at key[k] (words are most of a statement).
-      char* folded = key + k + 1;
-      const char* word = text + i;
-      folded[0] = kLower[c];
-      std::size_t len = 1;
-      for (unsigned char d; i + len < n && ident_cont(d = static_cast<unsigned char>(word[len])); ++len)
-        folded[len] = kLower[d];
-      const std::size_t e = i + len;
-      push(i, e, is_boolean_word(text + i, e - i) ? TokKind::boolean : TokKind::word, true);
-      i = e;
-      continue;
-    }
-    if (number_starts(s, i)) {
+    if (c == '.' && number_starts(s, i)) {  // digits were dispatched above
       std::size_t e = scan_number(s, i);
       push(i, e, TokKind::number);
       i = e;
@@ -352,7 +368,7 @@ void lex(std::string_view s, Lexed& out) {
       if (e == i) e = i + 1;
       if (!special)
         while (e - i > 1 && (s[e - 1] == '+' || s[e - 1] == '-')) --e;
-      if (e - i == 1 && c == '-' && number_starts(s, i + 1) && minus_is_sign(out.tokens, s)) {
+      if (e - i == 1 && c == '-' && number_starts(s, i + 1) && minus_is_sign(out.tokens.data(), out.tokens.size(), s)) {
         std::size_t ne = scan_number(s, i + 1);
         push(i, ne, TokKind::number);
         i = ne;

@@ -387,8 +387,12 @@ Parsed parse(std::string_view text) {
     thread_local lex::Lexed lexed;
     lex::lex(text, lexed);
     out.literals.reserve(lexed.literal_count);
-    for (const lex::Token& t : lexed.tokens)
-      if (lex::is_literal(t.kind)) out.literals.push_back(lex::literal_value(text, t));
+    for (const lex::Token& t : lexed.tokens) {
+      if (t.kind == lex::TokKind::number)  // a number's value is its text: built in place
+        out.literals.emplace_back(text.substr(t.begin, t.end - t.begin));
+      else if (lex::is_literal(t.kind))
+        out.literals.push_back(lex::literal_value(text, t));
+    }
 
     Cache::Lookup hit;
     bool error = false;

@@ -3,10 +3,18 @@
 // %b %i %L) try each occurrence of the literal that follows them, so a name
 // may contain that literal (spaces, '@', ','). A step budget bounds the
 // backtracking so that a hostile line cannot make matching slow.
+//
+// Most lines match on the first path that backtracking would try (each name
+// ends at the first occurrence of its literal, %q does not stop the prefix):
+// match() walks that path first in one loop, without saving state for
+// backtracking, and runs the backtracking matcher only when it fails. The
+// first path is the first leaf of the backtracking search, so the result is
+// the same.
 #include "cli/input/log_line_prefix.h"
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "cli/input/timestamp.h"
 
@@ -18,30 +26,6 @@ constexpr int kStepBudget = 400;
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-
-struct TagWord {
-  std::string_view word;
-  model::LogLevel level;
-};
-
-constexpr std::array<TagWord, 16> kTags{{
-    {"LOG", model::LogLevel::log},
-    {"ERROR", model::LogLevel::error},
-    {"DETAIL", model::LogLevel::detail},
-    {"STATEMENT", model::LogLevel::statement},
-    {"CONTEXT", model::LogLevel::context},
-    {"HINT", model::LogLevel::hint},
-    {"FATAL", model::LogLevel::fatal},
-    {"WARNING", model::LogLevel::warning},
-    {"QUERY", model::LogLevel::query},
-    {"LOCATION", model::LogLevel::location},
-    {"NOTICE", model::LogLevel::notice},
-    {"INFO", model::LogLevel::info},
-    {"DEBUG", model::LogLevel::debug},
-    {"PANIC", model::LogLevel::panic},
-    {"BACKTRACE", model::LogLevel::location},
-    {"DEBUG1", model::LogLevel::debug},
-}};
 
 // Severity words of translated server messages (lc_messages other than C/en).
 constexpr std::array<std::string_view, 40> kLocalizedTags{{
@@ -93,17 +77,243 @@ std::string_view trim_spaces(std::string_view v) {
   return v;
 }
 
+bool is_zone_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' ||
+         c == '-' || c == '/' || c == '_';
+}
+
+// %m / %t timestamps of consecutive lines share their minute and zone: the
+// last "YYYY-MM-DD HH:MM" and " ZONE" parsed by parse_sql_time (per thread),
+// with the epoch microseconds of that minute in that zone. A line with the
+// same minute and zone text only needs its seconds and fraction read; any
+// other line goes through parse_sql_time, which refills the cache.
+struct PrefixTimeCache {
+  char minute[16] = {};
+  char zone[16] = {};  // " CET": the space and the whole zone word
+  std::size_t zone_size = 0;
+  std::uint64_t zone_mask = 0;  // 0xff for each byte of `zone` when it fits in 8
+  model::Timestamp minute_micros = 0;
+  bool zone_known = true;
+  bool valid = false;
+};
+thread_local PrefixTimeCache prefix_time_cache;
+
+// Seconds "SS" at 17 and an optional fraction, as parse_sql_time reads them;
+// returns the offset after them, or 0 when they are not there.
+std::size_t seconds_and_fraction(std::string_view s, model::Timestamp& micros_in_minute) {
+  if (s.size() < 19 || s[16] != ':' || !is_digit(s[17]) || !is_digit(s[18])) return 0;
+  const int second = (s[17] - '0') * 10 + (s[18] - '0');
+  if (second > 60) return 0;
+  std::size_t i = 19;
+  std::int64_t micros = 0;
+  if (s.size() > 23 && s[19] == '.' && is_digit(s[20]) && is_digit(s[21]) && is_digit(s[22]) &&
+      !is_digit(s[23])) {
+    // %m: milliseconds.
+    micros = ((s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0')) * 1000;
+    i = 23;
+  } else if (i < s.size() && s[i] == '.') {
+    ++i;
+    int digits = 0;
+    while (i < s.size() && is_digit(s[i])) {
+      if (digits < 6) micros = micros * 10 + (s[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return 0;
+    for (int d = digits; d < 6; ++d) micros *= 10;
+  }
+  micros_in_minute = second * model::kMicrosPerSecond + micros;
+  return i;
+}
+
+// The cached zone text at `i`, ended by a character that cannot extend it.
+bool same_zone(const PrefixTimeCache& c, std::string_view s, std::size_t i) {
+  const std::size_t end = i + c.zone_size;
+  if (end > s.size()) return false;
+  if (c.zone_mask != 0 && s.size() - i >= sizeof c.zone_mask) {
+    std::uint64_t w, z;
+    std::memcpy(&w, s.data() + i, sizeof w);
+    std::memcpy(&z, c.zone, sizeof z);
+    if ((w & c.zone_mask) != z) return false;
+  } else if (std::memcmp(s.data() + i, c.zone, c.zone_size) != 0) {
+    return false;
+  }
+  return end == s.size() || !is_zone_char(s[end]);
+}
+
+bool parse_prefix_time(std::string_view s, ParsedTime& out) {
+  PrefixTimeCache& c = prefix_time_cache;
+  model::Timestamp in_minute = 0;
+  if (c.valid && s.size() >= 19 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
+    const std::size_t i = seconds_and_fraction(s, in_minute);
+    if (i != 0 && same_zone(c, s, i)) {
+      out.time = c.minute_micros + in_minute;
+      out.length = i + c.zone_size;
+      out.zone_known = c.zone_known;
+      return true;
+    }
+  }
+  if (!parse_sql_time(s, true, out)) return false;
+  // Cache only the common shape: a space and a zone word after the time.
+  const std::size_t i = seconds_and_fraction(s, in_minute);
+  if (i != 0 && i + 1 < out.length && out.length - i <= sizeof c.zone && s[i] == ' ') {
+    std::memcpy(c.minute, s.data(), sizeof c.minute);
+    c.zone_size = out.length - i;
+    std::memset(c.zone, 0, sizeof c.zone);
+    std::memcpy(c.zone, s.data() + i, c.zone_size);
+    c.zone_mask = 0;
+    if (c.zone_size <= sizeof c.zone_mask) {
+      unsigned char ones[sizeof c.zone_mask] = {};
+      std::memset(ones, 0xff, c.zone_size);
+      std::memcpy(&c.zone_mask, ones, sizeof c.zone_mask);
+    }
+    c.minute_micros = out.time - in_minute;
+    c.zone_known = out.zone_known;
+    c.valid = true;
+  }
+  return true;
+}
+
+// Parses a fixed-shape escape (not %q, not free text) at `pos`: sets its
+// field and `end`; false when the line does not have it there.
+bool match_fixed(char e, int padding, std::string_view line, std::size_t pos, PrefixFields& f,
+                 std::size_t& end) {
+  std::size_t p = pos;
+  if (padding > 0) {
+    while (p < line.size() && line[p] == ' ') ++p;
+  }
+  end = p;
+  switch (e) {
+    case 'p': case 'P': case 'l': case 'x': {
+      end = skip_digits(line, p);
+      if (end == p && e != 'P') return false;
+      std::string_view digits = line.substr(p, end - p);
+      if (digits.size() > 18) return false;
+      if (e == 'p') f.pid = static_cast<std::int32_t>(to_u64(digits));
+      if (e == 'l') f.session_line = to_u64(digits);
+      if (e == 'x') f.xid = to_u64(digits);
+      break;
+    }
+    case 'Q': {
+      if (end < line.size() && line[end] == '-') ++end;
+      std::size_t d = skip_digits(line, end);
+      end = d == end ? p : d;
+      f.query_id = line.substr(p, end - p);
+      break;
+    }
+    case 't': case 'm': case 's': {
+      ParsedTime pt;
+      if (!parse_prefix_time(line.substr(p), pt)) {
+        if (e != 's') return false;
+        break;
+      }
+      end = p + pt.length;
+      if (e != 's') {
+        f.time = pt.time;
+        f.zone_known = pt.zone_known;
+      }
+      break;
+    }
+    case 'n': {
+      ParsedTime pt;
+      if (!parse_epoch_time(line.substr(p), pt)) return false;
+      end = p + pt.length;
+      f.time = pt.time;
+      break;
+    }
+    case 'c': {
+      while (end < line.size() && is_hex(line[end])) ++end;
+      if (end == p || end >= line.size() || line[end] != '.') return false;
+      std::size_t dot = ++end;
+      while (end < line.size() && is_hex(line[end])) ++end;
+      if (end == dot) return false;
+      f.session_id = line.substr(p, end - p);
+      break;
+    }
+    case 'v': {
+      end = skip_digits(line, p);
+      if (end > p && end < line.size() && line[end] == '/') {
+        std::size_t d = skip_digits(line, end + 1);
+        if (d > end + 1) {
+          end = d;
+          f.virtual_xid = line.substr(p, end - p);
+          break;
+        }
+      }
+      end = p;  // empty for processes without a backend id
+      break;
+    }
+    case 'e': {
+      if (p + 5 > line.size()) return false;
+      for (std::size_t i = p; i < p + 5; ++i) {
+        if (!is_digit(line[i]) && !is_upper(line[i])) return false;
+      }
+      end = p + 5;
+      f.sqlstate = line.substr(p, 5);
+      break;
+    }
+    default:
+      break;
+  }
+  if (padding < 0) {
+    while (end < line.size() && line[end] == ' ' && end - pos < static_cast<std::size_t>(-padding))
+      ++end;
+  }
+  return true;
+}
+
+// First occurrence of `lit` at or after `pos` (npos if none).
+std::size_t find_literal(std::string_view line, std::size_t pos, std::string_view lit) {
+  if (lit.size() == 1) {
+    if (pos >= line.size()) return std::string_view::npos;
+    const void* hit = std::memchr(line.data() + pos, lit[0], line.size() - pos);
+    return hit == nullptr ? std::string_view::npos
+                          : static_cast<std::size_t>(static_cast<const char*>(hit) - line.data());
+  }
+  return line.find(lit, pos);
+}
+
 }  // namespace
 
 model::LogLevel level_from_word(std::string_view word, bool& localized) {
   localized = false;
   if (word.empty()) return model::LogLevel::unknown;
   if (is_upper(word[0])) {
-    for (const TagWord& t : kTags) {
-      if (t.word == word) return t.level;
-    }
-    if (word.size() == 6 && word.substr(0, 5) == "DEBUG" && word[5] >= '1' && word[5] <= '5') {
-      return model::LogLevel::debug;
+    // English severity words, looked up by length.
+    using L = model::LogLevel;
+    switch (word.size()) {
+      case 3:
+        if (word == "LOG") return L::log;
+        break;
+      case 4:
+        if (word == "HINT") return L::hint;
+        if (word == "INFO") return L::info;
+        break;
+      case 5:
+        if (word == "ERROR") return L::error;
+        if (word == "FATAL") return L::fatal;
+        if (word == "QUERY") return L::query;
+        if (word == "DEBUG") return L::debug;
+        if (word == "PANIC") return L::panic;
+        break;
+      case 6:
+        if (word == "DETAIL") return L::detail;
+        if (word == "NOTICE") return L::notice;
+        if (word.substr(0, 5) == "DEBUG" && word[5] >= '1' && word[5] <= '5') return L::debug;
+        break;
+      case 7:
+        if (word == "CONTEXT") return L::context;
+        if (word == "WARNING") return L::warning;
+        break;
+      case 8:
+        if (word == "LOCATION") return L::location;
+        break;
+      case 9:
+        if (word == "STATEMENT") return L::statement;
+        if (word == "BACKTRACE") return L::location;
+        break;
+      default:
+        break;
     }
   }
   for (std::string_view w : kLocalizedTags) {
@@ -170,12 +380,154 @@ LogLinePrefix::LogLinePrefix(std::string_view prefix) : text_(prefix) {
     if (e == 'p' || e == 'c') has_pid_ = true;
   }
   flush();
+  compile_first_path();
+}
+
+void LogLinePrefix::compile_first_path() {
+  // The first path needs a literal after every free-text escape (else the
+  // candidates are positions, not occurrences) and a path shorter than the
+  // step budget (so that backtracking would reach its end too).
+  first_path_ = tokens_.size() + 1 < static_cast<std::size_t>(kStepBudget);
+  for (std::size_t k = 0; k < tokens_.size(); ++k) {
+    Token& t = tokens_[k];
+    Step step;
+    step.escape = t.escape;
+    step.padding = t.padding;
+    step.token = k;
+    if (t.escape == 0) {
+      step.size = t.literal.size();
+      step.kind = Step::literal;
+      if (step.size <= sizeof step.bytes) {
+        step.kind = Step::word;
+        unsigned char ones[sizeof step.mask] = {};
+        std::memset(ones, 0xff, step.size);
+        std::memcpy(&step.mask, ones, sizeof step.mask);
+        std::memcpy(&step.bytes, t.literal.data(), step.size);
+      }
+    } else if (t.escape == 'q') {
+      step.kind = Step::skip;
+    } else if (is_free_escape(t.escape)) {
+      std::size_t next = k + 1;
+      while (next < tokens_.size() && tokens_[next].escape == 'q') ++next;
+      t.end_literal = next;
+      if (next == tokens_.size() || tokens_[next].escape != 0) {
+        first_path_ = false;
+        continue;
+      }
+      step.token = next;
+      const std::string& lit = tokens_[next].literal;
+      step.kind = lit.size() == 1 ? Step::free_char : Step::free_text;
+      step.end_char = lit[0];
+      switch (t.escape) {
+        case 'u': step.field = &PrefixFields::user; break;
+        case 'd': step.field = &PrefixFields::database; break;
+        case 'a': step.field = &PrefixFields::application; break;
+        case 'b': step.field = &PrefixFields::backend_type; break;
+        case 'i': step.field = &PrefixFields::ps_display; break;
+        case 'r': step.field = &PrefixFields::client; break;
+        default: break;  // %h and %L: set_free
+      }
+    } else if (t.padding == 0 && (t.escape == 'm' || t.escape == 't')) {
+      step.kind = Step::time;
+    } else if (t.padding == 0 && (t.escape == 'p' || t.escape == 'l' || t.escape == 'x')) {
+      step.kind = Step::digits;
+    }
+    steps_.push_back(step);
+  }
 }
 
 bool LogLinePrefix::match(std::string_view line, PrefixFields& fields, LineTag& tag) const {
   fields = PrefixFields{};
+  if (first_path_) {
+    const LineTag entry = tag;
+    if (match_first_path(line, fields, tag)) return true;
+    fields = PrefixFields{};
+    tag = entry;
+  }
   int budget = kStepBudget;
   return match_from(line, 0, 0, fields, tag, budget);
+}
+
+bool LogLinePrefix::match_first_path(std::string_view line, PrefixFields& f, LineTag& tag) const {
+  const char* const data = line.data();
+  const std::size_t size = line.size();
+  std::size_t pos = 0;
+  for (const Step& s : steps_) {
+    switch (s.kind) {
+      case Step::word: {
+        if (size - pos < s.size) return false;
+        if (size - pos >= sizeof s.bytes) {
+          std::uint64_t w;
+          std::memcpy(&w, data + pos, sizeof w);
+          if ((w & s.mask) != s.bytes) return false;
+        } else if (std::memcmp(data + pos, &s.bytes, s.size) != 0) {
+          return false;
+        }
+        pos += s.size;
+        break;
+      }
+      case Step::literal: {
+        const std::string& lit = tokens_[s.token].literal;
+        if (size - pos < lit.size() || std::memcmp(data + pos, lit.data(), lit.size()) != 0) {
+          return false;
+        }
+        pos += lit.size();
+        break;
+      }
+      case Step::skip:
+        break;  // %q: the session part follows
+      case Step::free_char:
+      case Step::free_text: {
+        std::size_t end;
+        if (s.kind == Step::free_char) {
+          const void* hit = pos < size ? std::memchr(data + pos, s.end_char, size - pos) : nullptr;
+          if (hit == nullptr) return false;
+          end = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+        } else {
+          end = line.find(tokens_[s.token].literal, pos);
+          if (end == std::string_view::npos) return false;
+        }
+        const std::string_view value = trim_spaces(line.substr(pos, end - pos));
+        if (s.field != nullptr) {
+          f.*s.field = value;
+        } else {
+          set_free(s.escape, value, f);
+        }
+        pos = end;
+        break;
+      }
+      case Step::time: {
+        ParsedTime pt;
+        if (!parse_prefix_time(line.substr(pos), pt)) return false;
+        pos += pt.length;
+        f.time = pt.time;
+        f.zone_known = pt.zone_known;
+        break;
+      }
+      case Step::digits: {
+        std::size_t end = pos;
+        std::uint64_t v = 0;
+        while (end < size && is_digit(data[end])) v = v * 10 + static_cast<std::uint64_t>(data[end++] - '0');
+        if (end == pos || end - pos > 18) return false;
+        if (s.escape == 'p') {
+          f.pid = static_cast<std::int32_t>(v);
+        } else if (s.escape == 'l') {
+          f.session_line = v;
+        } else {
+          f.xid = v;
+        }
+        pos = end;
+        break;
+      }
+      case Step::fixed: {
+        std::size_t end = 0;
+        if (!match_fixed(s.escape, s.padding, line, pos, f, end)) return false;
+        pos = end;
+        break;
+      }
+    }
+  }
+  return parse_line_tag(line, pos, tag);
 }
 
 bool LogLinePrefix::match_from(std::string_view line, std::size_t token, std::size_t pos,
@@ -184,11 +536,7 @@ bool LogLinePrefix::match_from(std::string_view line, std::size_t token, std::si
   if (token == tokens_.size()) return parse_line_tag(line, pos, tag);
   const Token& t = tokens_[token];
   if (t.escape == 0) {
-    if (line.compare(pos, t.literal.size(), t.literal) != 0) {
-      // A prefix ending in spaces before a padded value: tolerate missing
-      // trailing spaces only at the very end (no literal follows).
-      return false;
-    }
+    if (line.compare(pos, t.literal.size(), t.literal) != 0) return false;
     return match_from(line, token + 1, pos + t.literal.size(), fields, tag, budget);
   }
   return match_escape(t, line, token, pos, fields, tag, budget);
@@ -206,12 +554,11 @@ bool LogLinePrefix::match_escape(const Token& t, std::string_view line, std::siz
   }
   if (is_free_escape(e)) {
     // Candidate ends: occurrences of the next literal, or of a severity word.
-    std::size_t next = token + 1;
-    while (next < tokens_.size() && tokens_[next].escape == 'q') ++next;
+    const std::size_t next = t.end_literal;
     if (next < tokens_.size() && tokens_[next].escape == 0) {
       const std::string& lit = tokens_[next].literal;
-      for (std::size_t end = line.find(lit, pos); end != std::string_view::npos;
-           end = line.find(lit, end + 1)) {
+      for (std::size_t end = find_literal(line, pos, lit); end != std::string_view::npos;
+           end = find_literal(line, end + 1, lit)) {
         if (budget <= 0) return false;
         PrefixFields saved = f;
         set_free(e, trim_spaces(line.substr(pos, end - pos)), f);
@@ -235,87 +582,8 @@ bool LogLinePrefix::match_escape(const Token& t, std::string_view line, std::siz
     }
     return false;
   }
-  std::size_t p = pos;
-  if (t.padding > 0) {
-    while (p < line.size() && line[p] == ' ') ++p;
-  }
-  std::size_t end = p;
-  switch (e) {
-    case 'p': case 'P': case 'l': case 'x': {
-      end = skip_digits(line, p);
-      if (end == p && e != 'P') return false;
-      std::string_view digits = line.substr(p, end - p);
-      if (digits.size() > 18) return false;
-      if (e == 'p') f.pid = static_cast<std::int32_t>(to_u64(digits));
-      if (e == 'l') f.session_line = to_u64(digits);
-      if (e == 'x') f.xid = to_u64(digits);
-      break;
-    }
-    case 'Q': {
-      if (end < line.size() && line[end] == '-') ++end;
-      std::size_t d = skip_digits(line, end);
-      end = d == end ? p : d;
-      f.query_id = line.substr(p, end - p);
-      break;
-    }
-    case 't': case 'm': case 's': {
-      ParsedTime pt;
-      if (!parse_sql_time(line.substr(p), true, pt)) {
-        if (e != 's') return false;
-        break;
-      }
-      end = p + pt.length;
-      if (e != 's') {
-        f.time = pt.time;
-        f.zone_known = pt.zone_known;
-      }
-      break;
-    }
-    case 'n': {
-      ParsedTime pt;
-      if (!parse_epoch_time(line.substr(p), pt)) return false;
-      end = p + pt.length;
-      f.time = pt.time;
-      break;
-    }
-    case 'c': {
-      while (end < line.size() && is_hex(line[end])) ++end;
-      if (end == p || end >= line.size() || line[end] != '.') return false;
-      std::size_t dot = ++end;
-      while (end < line.size() && is_hex(line[end])) ++end;
-      if (end == dot) return false;
-      f.session_id = line.substr(p, end - p);
-      break;
-    }
-    case 'v': {
-      end = skip_digits(line, p);
-      if (end > p && end < line.size() && line[end] == '/') {
-        std::size_t d = skip_digits(line, end + 1);
-        if (d > end + 1) {
-          end = d;
-          f.virtual_xid = line.substr(p, end - p);
-          break;
-        }
-      }
-      end = p;  // empty for processes without a backend id
-      break;
-    }
-    case 'e': {
-      if (p + 5 > line.size()) return false;
-      for (std::size_t i = p; i < p + 5; ++i) {
-        if (!is_digit(line[i]) && !is_upper(line[i])) return false;
-      }
-      end = p + 5;
-      f.sqlstate = line.substr(p, 5);
-      break;
-    }
-    default:
-      break;
-  }
-  if (t.padding < 0) {
-    while (end < line.size() && line[end] == ' ' && end - pos < static_cast<std::size_t>(-t.padding))
-      ++end;
-  }
+  std::size_t end = 0;
+  if (!match_fixed(e, t.padding, line, pos, f, end)) return false;
   return match_from(line, token + 1, end, f, tag, budget);
 }
 

@@ -59,7 +59,27 @@ class LogLinePrefix {
     char escape = 0;  // 0 = literal
     int padding = 0;
     std::string literal;
+    // Free-text escapes: index of the literal that ends the value (the next
+    // token after any %q), or the token count when no literal follows.
+    std::size_t end_literal = 0;
   };
+  // One step of the first path: the tokens with the common cases
+  // specialised (short literals compared as one word, one-byte delimiters
+  // searched with memchr, %p/%l/%x digits and %m/%t times parsed in place).
+  struct Step {
+    enum Kind : std::uint8_t { word, literal, skip, free_char, free_text, time, digits, fixed };
+    Kind kind = fixed;
+    char escape = 0;
+    char end_char = 0;          // free_char: the one-byte literal that ends the value
+    int padding = 0;
+    std::size_t size = 0;       // word / literal: bytes
+    std::uint64_t bytes = 0;    // word: the literal's bytes, zero-padded
+    std::uint64_t mask = 0;     // word: 0xff for each of its bytes
+    std::size_t token = 0;      // literal / free_text: the token holding the literal
+    std::string_view PrefixFields::*field = nullptr;  // free steps: where the value goes
+  };
+  void compile_first_path();
+  bool match_first_path(std::string_view line, PrefixFields& fields, LineTag& tag) const;
   bool match_from(std::string_view line, std::size_t token, std::size_t pos,
                   PrefixFields& fields, LineTag& tag, int& budget) const;
   bool match_escape(const Token& t, std::string_view line, std::size_t token, std::size_t pos,
@@ -67,8 +87,10 @@ class LogLinePrefix {
 
   std::string text_;
   std::vector<Token> tokens_;
+  std::vector<Step> steps_;
   bool has_time_ = false;
   bool has_pid_ = false;
+  bool first_path_ = false;  // every free-text escape is ended by a literal
 };
 
 /// Prefixes tried, most specific first, when none is given (stderr format).

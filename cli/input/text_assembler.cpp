@@ -1,6 +1,7 @@
 #include "cli/input/text_assembler.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace pgsift::cli::input {
 namespace {
@@ -24,6 +25,21 @@ std::string_view strip_verbose_sqlstate(std::string_view text, std::string_view&
   }
   sqlstate = text.substr(0, 5);
   return text.substr(7);
+}
+
+[[gnu::noinline]] void assign_text(std::string& field, std::string_view value) {
+  field.assign(value.data(), value.size());
+}
+
+// Sets a header field. The slots are reused, and consecutive records of a
+// log mostly repeat user, database and application (or leave a field empty):
+// an unchanged value is not copied again.
+inline void set_text(std::string& field, std::string_view value) {
+  if (field.size() != value.size()) {
+    assign_text(field, value);
+  } else if (!value.empty() && std::memcmp(field.data(), value.data(), value.size()) != 0) {
+    assign_text(field, value);
+  }
 }
 
 std::int32_t pid_from_session_id(std::string_view session_id) {
@@ -133,16 +149,16 @@ void TextAssembler::fill_header(model::RecordHeader& h, const PrefixFields& f,
     if (h.pid == 0) h.pid = envelope->pid;
   }
   if (h.pid == 0 && !f.session_id.empty()) h.pid = pid_from_session_id(f.session_id);
-  h.session_id.assign(f.session_id);
+  set_text(h.session_id, f.session_id);
   h.session_line = f.session_line;
-  h.user.assign(f.user);
-  h.database.assign(f.database);
-  h.application.assign(f.application);
-  h.client.assign(normalize_client(f.client, scratch_));
-  h.virtual_xid.assign(f.virtual_xid);
+  set_text(h.user, f.user);
+  set_text(h.database, f.database);
+  set_text(h.application, f.application);
+  set_text(h.client, f.client.empty() ? f.client : normalize_client(f.client, scratch_));
+  set_text(h.virtual_xid, f.virtual_xid);
   h.xid = f.xid;
-  h.backend_type.assign(f.backend_type);
-  h.sqlstate.assign(f.sqlstate);
+  set_text(h.backend_type, f.backend_type);
+  set_text(h.sqlstate, f.sqlstate);
   if (!f.zone_known && !warned_zone_) {
     warned_zone_ = true;
     context_.warn("unknown time zone abbreviation in timestamps; they are taken as UTC");

@@ -139,3 +139,55 @@ TEST_CASE("timestamps: the per-thread minute cache never changes a result", "[in
   CHECK_FALSE(parse_sql_time("2026-12-31 23:60:00 UTC", true, t));
   CHECK_FALSE(parse_sql_time("2026-12-31 23:59", true, t));
 }
+
+TEST_CASE("prefix: the cached minute and zone of %m never change a timestamp", "[ingest]") {
+  LogLinePrefix p("%m [%p] ");
+  PrefixFields f;
+  LineTag tag;
+  // Same minute, then another zone, an unknown zone, a longer zone word that
+  // starts with the cached one, no fraction, and a numeric offset.
+  REQUIRE(p.match("2026-03-01 10:20:30.125 UTC [1] LOG:  a", f, tag));
+  CHECK(f.time == utc(2026, 3, 1, 10, 20, 30, 125));
+  REQUIRE(p.match("2026-03-01 10:20:31.5 UTC [1] LOG:  a", f, tag));
+  CHECK(f.time == utc(2026, 3, 1, 10, 20, 31, 500));
+  REQUIRE(p.match("2026-03-01 10:20:32.000 CET [1] LOG:  a", f, tag));
+  CHECK(f.time == utc(2026, 3, 1, 9, 20, 32));
+  CHECK(f.zone_known);
+  REQUIRE(p.match("2026-03-01 10:20:33.000 CETX [1] LOG:  a", f, tag));
+  CHECK_FALSE(f.zone_known);
+  CHECK(f.time == utc(2026, 3, 1, 10, 20, 33));
+  REQUIRE(p.match("2026-03-01 10:20:34.000 CET [1] LOG:  a", f, tag));
+  CHECK(f.zone_known);
+  CHECK(f.time == utc(2026, 3, 1, 9, 20, 34));
+  REQUIRE(p.match("2026-03-01 10:20:35 CET [1] LOG:  a", f, tag));
+  CHECK(f.time == utc(2026, 3, 1, 9, 20, 35));
+  REQUIRE(p.match("2026-03-01 10:20:36.000 +01 [1] LOG:  a", f, tag));
+  CHECK(f.time == utc(2026, 3, 1, 9, 20, 36));
+  CHECK_FALSE(p.match("2026-03-01 10:20:6x.000 CET [1] LOG:  a", f, tag));
+  CHECK_FALSE(p.match("2026-03-01 10:20:61.000 CET [1] LOG:  a", f, tag));
+}
+
+TEST_CASE("prefix: when the first occurrence of a literal is not the end of a name",
+          "[ingest]") {
+  LogLinePrefix p("%m [%p] %q%u@%d/%a %x ");
+  PrefixFields f;
+  LineTag tag;
+  // The application name has spaces and digits: "app 12" looks like the
+  // name "app" and xid 12 until the severity is missing.
+  REQUIRE(p.match("2026-03-01 10:20:30.125 UTC [7] bob@db/app 12 x 0 LOG:  a", f, tag));
+  CHECK(f.application == "app 12 x");
+  CHECK(f.xid == 0);
+  CHECK(f.user == "bob");
+  CHECK_FALSE(f.stopped_at_q);
+  REQUIRE(p.match("2026-03-01 10:20:30.125 UTC [7] bob@db/app 12 ERROR:  a", f, tag));
+  CHECK(f.application == "app");
+  CHECK(f.xid == 12);
+  CHECK(tag.level == model::LogLevel::error);
+  // A process without a session: the message's '@' and '/' are not fields.
+  REQUIRE(p.match("2026-03-01 10:20:30.125 UTC [8] LOG:  mail a@b/c 5 x", f, tag));
+  CHECK(f.stopped_at_q);
+  CHECK(f.user.empty());
+  CHECK(f.application.empty());
+  CHECK(f.xid == 0);
+  CHECK(f.pid == 8);
+}
