@@ -299,6 +299,8 @@ class CsvReader final : public RecordReader {
           value = std::string_view(text.data() + i, q - i);
           i = q + 1;
         }
+      } else if (i < n && text[i] == ',') {
+        // An empty field (most columns of most records): value stays empty.
       } else {
         std::size_t end = find_either<',', '"'>(text, i);
         if (end < n && text[end] == '"') {
