@@ -86,9 +86,9 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   if (reader_threads(request.jobs) > 1) {
     // Events live in the reader's batch slots: copied, never moved out, so
     // their memory stays with the thread that allocated it.
-    const input::EventHandler analyse = [&tracker, &suppressions](const model::Event& event) {
+    const input::EventHandler analyse = [&tracker, &suppressions](model::Event& event) {
       suppressions.observe(event);
-      tracker.on_event(event);
+      tracker.consume_event(event);
     };
     // The reader thread parses the SQL too when the analysis is the slower stage.
     const EventPrepare parse_sql = [](model::Event& event) {

@@ -3,8 +3,10 @@
 // assembly, classification), and the calling thread consumes them in log
 // order (the session tracker and the rules). Work that either side can do
 // (`prepare`, e.g. parsing the SQL) is done by the reader only while the
-// consumer is the slower stage, which keeps both cores busy. Events cross in batches through a bounded
-// queue, so memory stays bounded whatever the log size, and the consumer sees
+// consumer is the slower stage, which keeps both cores busy. Events cross in
+// packed batches (their strings in one buffer, rebuilt by the consumer into
+// its own event) through a bounded queue, so memory stays bounded whatever
+// the log size, neither thread frees what the other allocated, and the consumer sees
 // exactly the sequence read_logs() would have given it: results do not
 // depend on the number of threads.
 #pragma once
@@ -26,9 +28,12 @@ using EventPrepare = std::function<void(model::Event& event)>;
 /// on the calling thread; `summaries` and the return value are complete when
 /// this returns. Warnings are written to `err` by the reader thread (the
 /// consumer must not write to `err` meanwhile).
+/// `on_event` gets an event owned by the calling thread: it may move its
+/// strings out. `prepare_always` makes the reader prepare every event (tests).
 std::string read_logs_threaded(const std::vector<std::string>& paths,
                                const input::InputOptions& options, const EventPrepare& prepare,
                                const input::EventHandler& on_event,
-                               std::vector<input::InputSummary>& summaries, std::ostream& err);
+                               std::vector<input::InputSummary>& summaries, std::ostream& err,
+                               bool prepare_always = false);
 
 }  // namespace pgsift::cli::analysis

@@ -12,9 +12,14 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "analyzers/model/event.h"
+#include "analyzers/sql/statement.h"
 #include "cli/analysis/pipeline.h"
+#include "cli/analysis/threaded_reader.h"
+#include "cli/input/log_source.h"
 #include "cli/report/reporters.h"
 
 namespace fs = std::filesystem;
@@ -129,4 +134,62 @@ TEST_CASE("analyze --jobs 2 reports an unreadable input like one thread", "[cli]
   CHECK(one.warnings == two.warnings);
   CHECK(one.executions == 133);
   CHECK(one.json == two.json);
+}
+
+namespace {
+
+// Everything the consumer can see of one event, with the parse of a
+// statement (the reader's when it prepared one, else a fresh one).
+std::string digest(const pgsift::model::Event& e) {
+  const auto& h = e.header;
+  std::ostringstream out;
+  out << h.where.input << ':' << h.where.line << ' ' << e.body.index() << ' ' << static_cast<int>(e.level)
+      << ' ' << h.time << ' ' << h.pid << ' ' << h.session_id << '|' << h.session_line << '|' << h.user << '|'
+      << h.database << '|' << h.application << '|' << h.client << '|' << h.virtual_xid << '|' << h.xid << '|'
+      << h.backend_type << '|' << h.sqlstate;
+  if (const auto* s = std::get_if<pgsift::model::StatementEvent>(&e.body)) {
+    out << " sql=" << s->sql << " d=" << s->duration_ms << " st=" << s->start << " p="
+        << static_cast<int>(s->protocol) << s->continues_portal << " n=" << s->prepared_name;
+    for (const auto& parameter : s->parameters) out << " $" << parameter.value_or("<NULL>");
+    const pgsift::sql::Parsed parsed = s->parsed.shape ? s->parsed : pgsift::sql::parse(s->sql);
+    for (const auto& statement : parsed.shape->statements) out << " fp=" << statement.fingerprint;
+    for (const auto& literal : parsed.literals) out << " lit=" << literal;
+  } else if (const auto* lock = std::get_if<pgsift::model::LockEvent>(&e.body)) {
+    out << " lock=" << lock->mode << ' ' << lock->object << ' ' << lock->statement;
+  } else if (const auto* error = std::get_if<pgsift::model::ErrorEvent>(&e.body)) {
+    out << " error=" << error->sqlstate << ' ' << error->message << ' ' << error->statement;
+  }
+  return out.str();
+}
+
+std::vector<std::string> digests(const std::vector<std::string>& paths, bool threaded) {
+  std::vector<std::string> out;
+  std::vector<pgsift::cli::input::InputSummary> summaries;
+  std::ostringstream err;
+  const pgsift::cli::input::EventHandler collect = [&out](pgsift::model::Event& e) { out.push_back(digest(e)); };
+  if (threaded) {
+    const pgsift::cli::analysis::EventPrepare parse = [](pgsift::model::Event& e) {
+      if (auto* s = std::get_if<pgsift::model::StatementEvent>(&e.body); s != nullptr && !s->sql.empty())
+        s->parsed = pgsift::sql::parse(s->sql);
+    };
+    pgsift::cli::analysis::read_logs_threaded(paths, {}, parse, collect, summaries, err, true);
+  } else {
+    pgsift::cli::input::read_logs(paths, {}, collect, summaries, err);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the reader thread hands over every event field and its SQL parse intact", "[cli][jobs]") {
+  // Packed batches carry header, statement, parameters and (when the reader
+  // parsed the SQL) the shape and literals; other events travel whole.
+  for (const char* log : {"/demo/shop.log", "/demo/shop.csv", "/demo/shop.json"}) {
+    const std::vector<std::string> paths{std::string(FIXTURES_DIR) + log};
+    INFO(log);
+    const auto one = digests(paths, false);
+    const auto two = digests(paths, true);
+    REQUIRE(one.size() > 100);
+    CHECK(one == two);
+  }
 }
