@@ -83,13 +83,13 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
   // Inline `pgsift:ignore` comments are dropped from normalized SQL, so the
   // raw text of each event is looked at as it streams by (gate).
   core::SuppressionIndex suppressions;
+  // Each event is spent once analysed (with two threads it is the consumer's
+  // own copy), so the tracker takes its strings instead of copying them.
+  const input::EventHandler analyse = [&tracker, &suppressions](model::Event& event) {
+    suppressions.observe(event);
+    tracker.consume_event(event);
+  };
   if (reader_threads(request.jobs) > 1) {
-    // Events live in the reader's batch slots: copied, never moved out, so
-    // their memory stays with the thread that allocated it.
-    const input::EventHandler analyse = [&tracker, &suppressions](model::Event& event) {
-      suppressions.observe(event);
-      tracker.consume_event(event);
-    };
     // The reader thread parses the SQL too when the analysis is the slower stage.
     const EventPrepare parse_sql = [](model::Event& event) {
       if (auto* statement = std::get_if<model::StatementEvent>(&event.body);
@@ -100,12 +100,6 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
     result.error = read_logs_threaded(request.paths, request.input, parse_sql, analyse,
                                       result.report.inputs, err);
   } else {
-    // One thread: each event is spent once analysed, so the tracker takes
-    // its strings instead of copying them.
-    const input::EventHandler analyse = [&tracker, &suppressions](model::Event& event) {
-      suppressions.observe(event);
-      tracker.consume_event(event);
-    };
     result.error = input::read_logs(request.paths, request.input, analyse, result.report.inputs, err);
   }
   if (!result.error.empty()) return result;

@@ -111,16 +111,8 @@ std::size_t seconds_and_fraction(std::string_view s, model::Timestamp& micros_in
     // %m: milliseconds.
     micros = ((s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0')) * 1000;
     i = 23;
-  } else if (i < s.size() && s[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < s.size() && is_digit(s[i])) {
-      if (digits < 6) micros = micros * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    if (digits == 0) return 0;
-    for (int d = digits; d < 6; ++d) micros *= 10;
+  } else if (i < s.size() && s[i] == '.' && parse_fraction(s, i, micros, i) == 0) {
+    return 0;
   }
   micros_in_minute = second * model::kMicrosPerSecond + micros;
   return i;

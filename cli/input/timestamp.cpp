@@ -132,6 +132,20 @@ bool minute_seconds(std::string_view s, std::int64_t& seconds) {
 
 }  // namespace
 
+int parse_fraction(std::string_view s, std::size_t dot, std::int64_t& micros, std::size_t& end) {
+  std::size_t i = dot + 1;
+  int digits = 0;
+  micros = 0;
+  while (i < s.size() && is_digit(s[i])) {
+    if (digits < 6) micros = micros * 10 + (s[i] - '0');
+    ++digits;
+    ++i;
+  }
+  for (int d = digits; d < 6; ++d) micros *= 10;
+  end = i;
+  return digits;
+}
+
 bool parse_sql_time(std::string_view s, bool want_zone, ParsedTime& out) {
   std::int64_t minute_start = 0;
   int second = 0;
@@ -141,17 +155,7 @@ bool parse_sql_time(std::string_view s, bool want_zone, ParsedTime& out) {
   }
   std::size_t i = 19;
   std::int64_t micros = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < s.size() && is_digit(s[i])) {
-      if (digits < 6) micros = micros * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    if (digits == 0) return false;
-    for (int d = digits; d < 6; ++d) micros *= 10;
-  }
+  if (i < s.size() && s[i] == '.' && parse_fraction(s, i, micros, i) == 0) return false;
   int offset = 0;
   bool known = true;
   if (want_zone && i < s.size()) {
@@ -183,16 +187,7 @@ bool parse_epoch_time(std::string_view s, ParsedTime& out) {
   while (i < s.size() && is_digit(s[i]) && i < 12) secs = secs * 10 + (s[i++] - '0');
   if (i < 9) return false;
   std::int64_t micros = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < s.size() && is_digit(s[i])) {
-      if (digits < 6) micros = micros * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    for (int d = digits; d < 6; ++d) micros *= 10;
-  }
+  if (i < s.size() && s[i] == '.') parse_fraction(s, i, micros, i);
   out.time = secs * model::kMicrosPerSecond + micros;
   out.length = i;
   out.zone_known = true;

@@ -31,6 +31,9 @@ struct ParsedTime {
 /// "YYYY-MM-DD HH:MM:SS[.f+][ ZONE]" (also with 'T' and ISO offsets / 'Z').
 /// With `want_zone`, a space and a zone token are consumed when present.
 bool parse_sql_time(std::string_view text, bool want_zone, ParsedTime& out);
+/// The fraction of a second after the '.' at `dot` (any number of digits,
+/// kept to microseconds): its digit count, with `end` one past the last digit.
+int parse_fraction(std::string_view text, std::size_t dot, std::int64_t& micros, std::size_t& end);
 /// "1700000000[.123]" (%n).
 bool parse_epoch_time(std::string_view text, ParsedTime& out);
 /// "Mmm dd HH:MM:SS" (BSD syslog; `year` supplies the missing year).
