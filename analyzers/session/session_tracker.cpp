@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -39,14 +40,39 @@ struct SessionTracker::Session {
   bool default_isolation_known = false;
   std::uint64_t transaction_seq = 0;
   std::uint64_t unit_seq = 0;
-  Execution last_execution;
+  /// The most recent execution: where it lies (in the open transaction or
+  /// the unit), so that it is not copied for every statement. When the unit
+  /// holding it is handed over and dropped, it moves to `kept_execution`.
+  const Execution* last_execution = nullptr;
   bool has_last_execution = false;
+  Execution kept_execution;
+
+  void set_last_execution(const Execution& execution) {
+    last_execution = &execution;
+    has_last_execution = true;
+  }
+
+  /// Before the unit is dropped: keeps a copy of the last execution if the unit holds it.
+  void keep_last_execution() {
+    if (!has_last_execution || last_execution == &kept_execution) return;
+    const std::less<const Execution*> before;
+    for (const Transaction& transaction : unit.transactions) {
+      const Execution* first = transaction.executions.data();
+      const Execution* end = first + transaction.executions.size();
+      if (!before(last_execution, first) && before(last_execution, end)) {
+        kept_execution = *last_execution;
+        last_execution = &kept_execution;
+        state.last_execution = last_execution;
+        return;
+      }
+    }
+  }
 
   void refresh_state() {
     // An undecided session's pending statements are shown too (started_before_log
     // says so): a session holding a lock is in a transaction whatever we know.
     state.open_transaction = open ? &*open : nullptr;
-    state.last_execution = has_last_execution ? &last_execution : nullptr;
+    state.last_execution = has_last_execution ? last_execution : nullptr;
   }
 };
 
@@ -362,6 +388,7 @@ void SessionTracker::emit_unit(Session& session) {
   static std::atomic<std::uint64_t> unit_serials{0};
   session.unit.serial = ++unit_serials;
   for (core::Rule* rule : rules_) rule->on_unit(session.state.info, session.unit, sink_);
+  session.keep_last_execution();
   session.unit = model::UnitOfWork{};
   session.unit_active = false;
   session.unit_executions = 0;
@@ -406,8 +433,7 @@ void SessionOps::execute(Execution execution) {
       s_.undecided_vxid = execution.virtual_xid;
       s_.open->executions.push_back(std::move(execution));
       s_.open->end_time = s_.open->executions.back().end;
-      s_.last_execution = s_.open->executions.back();
-      s_.has_last_execution = true;
+      s_.set_last_execution(s_.open->executions.back());
       if (s_.open->executions.size() >= t_.options_.max_undecided_executions) {
         resolve_as_autocommit();
       }
@@ -485,8 +511,7 @@ void SessionOps::execute_inside(Execution execution) {
   const sql::Kind kind = statement.kind;
   open.executions.push_back(std::move(execution));
   open.end_time = open.executions.back().end;
-  s_.last_execution = open.executions.back();
-  s_.has_last_execution = true;
+  s_.set_last_execution(open.executions.back());
   if (is_ending(kind)) {
     const bool rolled_back = kind == sql::Kind::rollback || s_.failed;
     end_open(rolled_back ? Transaction::End::rollback : Transaction::End::commit);
@@ -534,9 +559,9 @@ void SessionOps::execute_outside(Execution execution) {
   implicit.end_time = execution.end;
   implicit.end = Transaction::End::commit;
   const bool resets = statement.kind == sql::Kind::discard;
-  s_.last_execution = execution;
-  s_.has_last_execution = true;
   implicit.executions.push_back(std::move(execution));
+  // Moving the transaction (into the unit) keeps its executions where they are.
+  s_.set_last_execution(implicit.executions.back());
   ++t_.stats_.transactions;
   place(std::move(implicit));
   // DISCARD ALL is what pools send when a connection goes back: the request is over.
