@@ -119,13 +119,18 @@ bool parse_number(const std::string& text, double& out) {
 }
 
 // Before authentication the prefix prints "[unknown]" for %u/%d/%a.
-bool known(const std::string& value) { return !value.empty() && value != "[unknown]"; }
+bool known(const std::string& value) {
+  return !value.empty() && std::string_view(value) != std::string_view("[unknown]");
+}
 
 void fill_info(model::SessionInfo& info, const model::RecordHeader& header) {
   if (info.pid == 0) info.pid = header.pid;
   if (!known(info.user) && known(header.user)) info.user = header.user;
   if (!known(info.database) && known(header.database)) info.database = header.database;
-  if (known(header.application)) info.application = header.application;
+  // Runs for every statement: assigns only what changed.
+  if (known(header.application) && info.application != header.application) {
+    info.application = header.application;
+  }
   if (info.client.empty()) info.client = header.client;
 }
 
