@@ -76,21 +76,78 @@ struct SessionTracker::Session {
   }
 };
 
+/// The SQL texts and parameter lists of the executions of dropped units. A
+/// spent event hands its own to the execution it becomes and gets one of
+/// these instead, which the classifier then fills again: most statements
+/// then allocate and free nothing for them. The transactions' execution
+/// lists are kept too (emptied), for the next transactions. Bounded; beyond
+/// it, freed.
+struct SessionTracker::Recycled {
+  static constexpr std::size_t kMax = 8192;
+  static constexpr std::size_t kMaxLists = 2048;
+  /// An explicit transaction's list starts with room for this many.
+  static constexpr std::size_t kExplicitRoom = 8;
+  std::vector<std::string> texts;
+  std::vector<std::vector<std::optional<std::string>>> parameter_lists;
+  std::vector<std::vector<Execution>> single_lists;    // capacity 1..kExplicitRoom-1: autocommit
+  std::vector<std::vector<Execution>> explicit_lists;  // capacity kExplicitRoom..2*kExplicitRoom
+
+  void give(model::UnitOfWork& unit) {
+    for (Transaction& transaction : unit.transactions) {
+      for (Execution& execution : transaction.executions) {
+        if (texts.size() < kMax && execution.sql.capacity() > 15) texts.push_back(std::move(execution.sql));
+        if (parameter_lists.size() < kMax && execution.parameters.capacity() > 0) {
+          execution.parameters.clear();
+          parameter_lists.push_back(std::move(execution.parameters));
+        }
+      }
+      std::vector<Execution>& list = transaction.executions;
+      const std::size_t room = list.capacity();
+      if (room == 0 || room > 2 * kExplicitRoom) continue;
+      auto& lists = room < kExplicitRoom ? single_lists : explicit_lists;
+      if (lists.size() >= kMaxLists) continue;
+      list.clear();
+      lists.push_back(std::move(list));
+    }
+  }
+  /// An empty execution list for a new transaction.
+  void refill(std::vector<Execution>& list, bool is_explicit) {
+    auto& lists = is_explicit ? explicit_lists : single_lists;
+    if (!lists.empty()) {
+      list = std::move(lists.back());
+      lists.pop_back();
+    }
+    // Room for a typical explicit transaction: growing 1, 2, 4, 8 would move
+    // every execution three times.
+    if (is_explicit) list.reserve(kExplicitRoom);
+  }
+  void refill(std::string& text) {
+    if (texts.empty()) return;
+    text = std::move(texts.back());
+    texts.pop_back();
+  }
+  void refill(std::vector<std::optional<std::string>>& parameters) {
+    if (parameter_lists.empty()) return;
+    parameters = std::move(parameter_lists.back());
+    parameter_lists.pop_back();
+  }
+};
+
 /// The statement-level state machine, kept out of the class header.
 class SessionOps {
  public:
   SessionOps(SessionTracker& tracker, SessionTracker::Session& session)
       : t_(tracker), s_(session) {}
 
-  void execute(Execution execution);
+  void execute(Execution&& execution);
   void resolve_as_autocommit();
   void close(Transaction::End end);
   void emit_unit() { t_.emit_unit(s_); }
 
  private:
-  void execute_outside(Execution execution);
-  void execute_inside(Execution execution);
-  void start_explicit(Execution execution);
+  void execute_outside(Execution&& execution);
+  void execute_inside(Execution&& execution);
+  void start_explicit(Execution&& execution);
   void end_open(Transaction::End end);
   void place(Transaction transaction);
   bool vxid_says_autocommit(const Execution& execution);
@@ -158,7 +215,7 @@ std::string TrackerOptions::from_options(const core::OptionMap& options, Tracker
 }
 
 SessionTracker::SessionTracker(TrackerOptions options, core::FindingSink& sink)
-    : options_(options), sink_(sink) {}
+    : options_(options), sink_(sink), recycled_(std::make_unique<Recycled>()) {}
 
 SessionTracker::~SessionTracker() = default;
 
@@ -303,8 +360,10 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     execution.statement_index = i;
     if (take) {
       execution.sql = std::move(movable->sql);
+      recycled_->refill(movable->sql);
       execution.parsed = std::move(parsed);
       execution.parameters = std::move(movable->parameters);
+      recycled_->refill(movable->parameters);
     } else {
       execution.sql = statement.sql;
       execution.parsed = parsed;
@@ -394,6 +453,7 @@ void SessionTracker::emit_unit(Session& session) {
   session.unit.serial = ++unit_serials;
   for (core::Rule* rule : rules_) rule->on_unit(session.state.info, session.unit, sink_);
   session.keep_last_execution();
+  recycled_->give(session.unit);
   session.unit = model::UnitOfWork{};
   session.unit_active = false;
   session.unit_executions = 0;
@@ -415,7 +475,7 @@ void SessionTracker::finish() {
 
 // ---- SessionOps: one session's statement state machine ----
 
-void SessionOps::execute(Execution execution) {
+void SessionOps::execute(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   if (s_.undecided && !s_.open) {
     Transaction pending;
@@ -476,12 +536,10 @@ void SessionOps::resolve_as_autocommit() {
   for (Execution& execution : pending) execute_outside(std::move(execution));
 }
 
-void SessionOps::start_explicit(Execution execution) {
+void SessionOps::start_explicit(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   Transaction transaction;
-  // Room for a typical explicit transaction: growing 1, 2, 4, 8 would move
-  // every execution three times.
-  transaction.executions.reserve(8);
+  t_.recycled_->refill(transaction.executions, /*is_explicit=*/true);
   transaction.sequence = ++s_.transaction_seq;
   transaction.is_explicit = true;
   transaction.begin_time = execution.start;
@@ -497,7 +555,7 @@ void SessionOps::start_explicit(Execution execution) {
   execute_inside(std::move(execution));
 }
 
-void SessionOps::execute_inside(Execution execution) {
+void SessionOps::execute_inside(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   Transaction& open = *s_.open;
   if (statement.kind == sql::Kind::set && statement.isolation != sql::IsolationLevel::unspecified) {
@@ -541,7 +599,7 @@ void SessionOps::execute_inside(Execution execution) {
   }
 }
 
-void SessionOps::execute_outside(Execution execution) {
+void SessionOps::execute_outside(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   if (statement.kind == sql::Kind::begin) {
     start_explicit(std::move(execution));
@@ -564,6 +622,7 @@ void SessionOps::execute_outside(Execution execution) {
   implicit.end_time = execution.end;
   implicit.end = Transaction::End::commit;
   const bool resets = statement.kind == sql::Kind::discard;
+  t_.recycled_->refill(implicit.executions, /*is_explicit=*/false);
   implicit.executions.push_back(std::move(execution));
   // Moving the transaction (into the unit) keeps its executions where they are.
   s_.set_last_execution(implicit.executions.back());
