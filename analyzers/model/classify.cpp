@@ -253,6 +253,14 @@ bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::str
     if (consume(s, "NULL")) {
       out[index - 1].reset();
     } else if (consume(s, "'")) {
+      const std::size_t q = s.find('\'');
+      if (q != std::string_view::npos && (q + 1 == s.size() || s[q + 1] != '\'')) {
+        // No doubled quote inside (most values): taken as it is.
+        out[index - 1].emplace(s.substr(0, q));
+        s.remove_prefix(q + 1);
+        if (!consume(s, ",")) break;
+        continue;
+      }
       std::string value;
       while (true) {
         std::size_t q = s.find('\'');
@@ -279,40 +287,50 @@ bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::str
 }
 
 struct Execution {
-  std::string_view kind;   // "statement", "parse", "bind", "execute", "" (bare), "other"
+  enum class Kind : std::uint8_t { statement, parse, bind, execute, other };
+  Kind kind = Kind::other;
   std::string_view name;   // prepared statement[/portal]
   std::string_view sql;
   bool fetch = false;
 };
 
-// After "duration: N ms  " or at the start of a log_statement message.
+// After "duration: N ms  " or at the start of a log_statement message. The
+// first letter picks the one prefix to compare (this runs for every record).
 Execution parse_execution(std::string_view m) {
   Execution x;
-  if (consume(m, "statement: ")) {
-    x.kind = "statement";
-    x.sql = m;
-    return x;
+  using Kind = Execution::Kind;
+  if (m.empty()) return x;
+  Kind kind = Kind::other;
+  switch (m.front()) {
+    case 's':
+      if (consume(m, "statement: ")) {
+        x.kind = Kind::statement;
+        x.sql = m;
+      }
+      return x;
+    case 'e':
+      if (consume(m, "execute fetch from ")) {
+        kind = Kind::execute;
+        x.fetch = true;
+      } else if (consume(m, "execute ")) {
+        kind = Kind::execute;
+      }
+      break;
+    case 'p':
+      if (consume(m, "parse ")) kind = Kind::parse;
+      break;
+    case 'b':
+      if (consume(m, "bind ")) kind = Kind::bind;
+      break;
+    default:
+      break;
   }
-  std::string_view kind;
-  if (consume(m, "execute fetch from ")) {
-    kind = "execute";
-    x.fetch = true;
-  } else if (consume(m, "execute ")) {
-    kind = "execute";
-  } else if (consume(m, "parse ")) {
-    kind = "parse";
-  } else if (consume(m, "bind ")) {
-    kind = "bind";
-  } else {
-    x.kind = "other";
-    return x;
-  }
+  if (kind == Kind::other) return x;
   std::size_t colon = m.find(": ");
   if (colon == std::string_view::npos) {
     // "execute S_1:" with an empty query text.
     if (!m.empty() && m.back() == ':') colon = m.size() - 1;
     else {
-      x.kind = "other";
       return x;
     }
   }
@@ -402,7 +420,7 @@ void fill_statement(Event& event, const LogRecord& r, const Execution& x, double
   s.sql.assign(x.sql);
   s.duration_ms = duration;
   s.start = minus_ms(r.header.time, duration);
-  s.protocol = x.kind == "statement" ? StatementEvent::Protocol::simple
+  s.protocol = x.kind == Execution::Kind::statement ? StatementEvent::Protocol::simple
                                      : StatementEvent::Protocol::extended;
   s.continues_portal = x.fetch;
   s.prepared_name.assign(x.name);
@@ -516,19 +534,19 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       return;
     }
     Execution x = parse_execution(m);
-    if (x.kind == "other") {  // fastpath call, auto_explain plan
+    if (x.kind == Execution::Kind::other) {  // fastpath call, auto_explain plan
       emit_other(r, sink);
       return;
     }
     if (it != held_.end()) flush_statement(it->second, sink);
-    if (x.kind == "parse") {
+    if (x.kind == Execution::Kind::parse) {
       Held& h = held_for(pid);
       if (h.has_parse) ++counters_.dropped_parse_bind;
       h.has_parse = true;
       emit_other(r, sink);
       return;
     }
-    if (x.kind == "bind") {
+    if (x.kind == Execution::Kind::bind) {
       Held& h = held_for(pid);
       if (h.has_bind) ++counters_.dropped_parse_bind;
       h.has_bind = true;
@@ -541,7 +559,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     }
     Event& e = statement_scratch_;
     fill_statement(e, r, x, duration);
-    if (x.kind == "execute" && it != held_.end()) {
+    if (x.kind == Execution::Kind::execute && it != held_.end()) {
       Held& h = it->second;
       StatementEvent& s = std::get<StatementEvent>(e.body);
       if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
@@ -556,12 +574,12 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
 
   if (starts_with(m, "statement: ") || starts_with(m, "execute ")) {
     Execution x = parse_execution(m);
-    if (x.kind == "statement" || x.kind == "execute") {
+    if (x.kind == Execution::Kind::statement || x.kind == Execution::Kind::execute) {
       Held& h = held_for(pid);
       flush_statement(h, sink);
       fill_statement(h.statement, r, x, -1);
       StatementEvent& s = std::get<StatementEvent>(h.statement.body);
-      if (x.kind == "execute") {
+      if (x.kind == Execution::Kind::execute) {
         if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
           if (!parse_parameters(h.bind_detail, s.parameters)) s.parameters.clear();
         }
