@@ -230,58 +230,78 @@ void parse_deadlock_detail(std::string_view detail, DeadlockEvent& e) {
 // The number of parameters of a "$1 = ..., $N = ..." list, read from its
 // last item; a value that looks like one only makes the guess wrong.
 std::size_t parameter_count_guess(std::string_view s) {
-  const std::size_t last = s.rfind(", $");
-  if (last == std::string_view::npos) return 1;
-  std::string_view n = s.substr(last + 3);
-  std::size_t count = 0;
-  if (!parse_int(n, count) || count == 0) return 1;
-  return std::min<std::size_t>(count, 256);
+  // Backwards to the last ", $" (a plain loop: rfind compares at every position).
+  for (std::size_t i = s.size(); i-- > 2;) {
+    if (s[i] != '$' || s[i - 1] != ' ' || s[i - 2] != ',') continue;
+    std::string_view n = s.substr(i + 1);
+    std::size_t count = 0;
+    if (!parse_int(n, count) || count == 0) return 1;
+    return std::min<std::size_t>(count, 256);
+  }
+  return 1;
 }
 
 // One "$N = value" list. Values are quoted with '' doubled, or NULL.
+// Character by character (it runs for every extended-protocol execution).
 bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::string>>& out) {
   out.clear();
   // Grown one index at a time, the list would be reallocated for 1, 2, 4...
   out.reserve(parameter_count_guess(s));
+  const auto next_is = [&s](char c) { return !s.empty() && s.front() == c; };
   while (!s.empty()) {
-    skip_spaces(s);
-    if (!consume(s, "$")) return !out.empty();
-    std::size_t index = 0;
-    if (!parse_int(s, index) || index == 0 || index > 65535) return false;
-    if (!consume(s, " = ")) return false;
+    while (next_is(' ')) s.remove_prefix(1);
+    if (!next_is('$')) return !out.empty();
+    s.remove_prefix(1);
+    // "$N": at least one digit, 1..65535 (a longer number is out of range).
+    std::size_t index = 0, digits = 0;
+    bool too_big = false;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') {
+      if (!too_big) {
+        index = index * 10 + static_cast<std::size_t>(s[digits] - '0');
+        too_big = index > 65535;
+      }
+      ++digits;
+    }
+    if (digits == 0 || too_big || index == 0) return false;
+    s.remove_prefix(digits);
+    if (s.size() < 3 || s[0] != ' ' || s[1] != '=' || s[2] != ' ') return false;
+    s.remove_prefix(3);
     if (out.size() < index) out.resize(index);
-    if (consume(s, "NULL")) {
+    if (s.size() >= 4 && s[0] == 'N' && s[1] == 'U' && s[2] == 'L' && s[3] == 'L') {
+      s.remove_prefix(4);
       out[index - 1].reset();
-    } else if (consume(s, "'")) {
+    } else if (next_is('\'')) {
+      s.remove_prefix(1);
       const std::size_t q = s.find('\'');
       if (q != std::string_view::npos && (q + 1 == s.size() || s[q + 1] != '\'')) {
         // No doubled quote inside (most values): taken as it is.
         out[index - 1].emplace(s.substr(0, q));
         s.remove_prefix(q + 1);
-        if (!consume(s, ",")) break;
-        continue;
-      }
-      std::string value;
-      while (true) {
-        std::size_t q = s.find('\'');
-        if (q == std::string_view::npos) {
-          value.append(s);  // cut short (log_parameter_max_length or a truncated line)
-          s = {};
+      } else {
+        std::string value;
+        while (true) {
+          const std::size_t quote = s.find('\'');
+          if (quote == std::string_view::npos) {
+            value.append(s);  // cut short (log_parameter_max_length or a truncated line)
+            s = {};
+            break;
+          }
+          value.append(s.substr(0, quote));
+          s.remove_prefix(quote + 1);
+          if (next_is('\'')) {
+            s.remove_prefix(1);
+            value += '\'';
+            continue;
+          }
           break;
         }
-        value.append(s.substr(0, q));
-        s.remove_prefix(q + 1);
-        if (consume(s, "'")) {
-          value += '\'';
-          continue;
-        }
-        break;
+        out[index - 1] = std::move(value);
       }
-      out[index - 1] = std::move(value);
     } else {
       return false;
     }
-    if (!consume(s, ",")) break;
+    if (!next_is(',')) break;
+    s.remove_prefix(1);
   }
   return true;
 }
