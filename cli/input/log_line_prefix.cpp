@@ -436,18 +436,130 @@ void LogLinePrefix::compile_first_path() {
     }
     steps_.push_back(step);
   }
+  if (first_path_ && !steps_.empty() && steps_.front().kind == Step::time) {
+    memo_.resize(kMemoSlots * 2);
+  }
 }
 
 bool LogLinePrefix::match(std::string_view line, PrefixFields& fields, LineTag& tag) const {
   fields = PrefixFields{};
   if (first_path_) {
     const LineTag entry = tag;
-    if (match_first_path(line, fields, tag)) return true;
+    if (memo_.empty()) {
+      if (match_first_path(line, fields, tag)) return true;
+    } else {
+      ParsedTime pt;
+      if (parse_prefix_time(line, pt)) {
+        if (match_memo(line, pt.length, fields, tag)) {
+          fields.time = pt.time;
+          fields.zone_known = pt.zone_known;
+          return true;
+        }
+        if (match_first_path(line, fields, tag)) {
+          remember(line, pt.length, fields, tag);
+          return true;
+        }
+      }
+    }
     fields = PrefixFields{};
     tag = entry;
   }
   int budget = kStepBudget;
   return match_from(line, 0, 0, fields, tag, budget);
+}
+
+namespace {
+
+// The views of PrefixFields, in MemoEntry order.
+constexpr std::string_view PrefixFields::*kViews[] = {
+    &PrefixFields::session_id, &PrefixFields::user,         &PrefixFields::database,
+    &PrefixFields::application, &PrefixFields::client,     &PrefixFields::virtual_xid,
+    &PrefixFields::backend_type, &PrefixFields::sqlstate,  &PrefixFields::query_id,
+    &PrefixFields::ps_display,
+};
+// Lookups between two looks at the hit rate, and lines without the memo
+// after a poor rate.
+constexpr std::uint32_t kMemoWindow = 4096;
+constexpr std::uint32_t kMemoPause = 1u << 16;
+
+std::size_t memo_slot(std::string_view line, std::size_t pos) {
+  std::uint64_t w;
+  std::memcpy(&w, line.data() + pos, sizeof w);
+  return static_cast<std::size_t>((w * 0x9E3779B97F4A7C15ull) >> 58);  // 64 slots
+}
+
+}  // namespace
+
+bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFields& f,
+                               LineTag& tag) const {
+  static_assert(sizeof kViews / sizeof kViews[0] == kMemoViews);
+  static_assert(kMemoSlots == 64, "memo_slot() gives six bits");
+  if (memo_paused_ > 0) {
+    --memo_paused_;
+    return false;
+  }
+  if (line.size() - pos < sizeof(std::uint64_t)) return false;
+  if (++memo_lookups_ == kMemoWindow) {
+    if (memo_hits_ < kMemoWindow / 8) memo_paused_ = kMemoPause;
+    memo_lookups_ = memo_hits_ = 0;
+  }
+  const MemoEntry* hit = nullptr;
+  const std::size_t slot = memo_slot(line, pos) * 2;
+  for (std::size_t way = slot; way < slot + 2; ++way) {
+    const MemoEntry& e = memo_[way];
+    if (e.size != 0 && e.size <= line.size() - pos &&
+        std::memcmp(line.data() + pos, e.text, e.size) == 0) {
+      hit = &e;
+      break;
+    }
+  }
+  if (hit == nullptr) return false;
+  ++memo_hits_;
+  const char* base = line.data() + pos;
+  for (int k = 0; k < hit->views; ++k) {
+    f.*kViews[hit->view_index[k]] = std::string_view(base + hit->view_offset[k], hit->view_size[k]);
+  }
+  f.pid = hit->pid;
+  f.session_line = hit->session_line;
+  f.xid = hit->xid;
+  tag = hit->tag;
+  tag.text_start += pos;
+  return true;
+}
+
+void LogLinePrefix::remember(std::string_view line, std::size_t pos, const PrefixFields& f,
+                             const LineTag& tag) const {
+  // The bytes through the one after the message start: it ended the
+  // spaces after the severity word. A line ending there is not kept (a
+  // longer line with the same bytes could have one more space).
+  if (memo_paused_ > 0 || tag.text_start >= line.size() || tag.text_start < pos) return;
+  const std::size_t size = tag.text_start + 1 - pos;
+  if (size > kMemoText || line.size() - pos < sizeof(std::uint64_t)) return;
+  const char* base = line.data() + pos;
+  for (int k = 0; k < kMemoViews; ++k) {
+    // Every view of the first path after the time lies in these bytes.
+    const std::string_view v = f.*kViews[k];
+    if (v.data() != nullptr && (v.data() < base || v.data() + v.size() > base + size)) return;
+  }
+  const std::size_t slot = memo_slot(line, pos) * 2;
+  memo_[slot + 1] = memo_[slot];  // the older entry makes room
+  MemoEntry& e = memo_[slot];
+  e.size = static_cast<std::uint16_t>(size);
+  std::memcpy(e.text, base, size);
+  e.views = 0;
+  for (int k = 0; k < kMemoViews; ++k) {
+    const std::string_view v = f.*kViews[k];
+    if (v.data() == nullptr) continue;
+    e.view_index[e.views] = static_cast<std::uint8_t>(k);
+    e.view_offset[e.views] = static_cast<std::uint16_t>(v.data() - base);
+    e.view_size[e.views] = static_cast<std::uint16_t>(v.size());
+    ++e.views;
+  }
+  e.pid = f.pid;
+  e.session_line = f.session_line;
+  e.xid = f.xid;
+  e.tag = tag;
+  e.tag.text_start -= pos;
 }
 
 bool LogLinePrefix::match_first_path(std::string_view line, PrefixFields& f, LineTag& tag) const {

@@ -52,6 +52,7 @@ class LogLinePrefix {
   bool has_pid() const { return has_pid_; }
 
   /// Matches the prefix at the start of `line` and the severity word after it.
+  /// Not for concurrent use: one matcher per reading thread.
   bool match(std::string_view line, PrefixFields& fields, LineTag& tag) const;
 
  private:
@@ -80,6 +81,30 @@ class LogLinePrefix {
   };
   void compile_first_path();
   bool match_first_path(std::string_view line, PrefixFields& fields, LineTag& tag) const;
+  // The lines of one session repeat what follows their timestamp
+  // ("[1893] app@db/pgbench 0 LOG:  "), and the first path's result is a
+  // function of those bytes alone (through the byte that ended the spaces
+  // after the severity word): a line that repeats them is answered from the
+  // memo, only its time parsed. Prefixes whose lines rarely repeat (%l, %c
+  // with short sessions) switch the memo off for a while.
+  static constexpr std::size_t kMemoText = 120;
+  static constexpr std::size_t kMemoSlots = 64;  // two entries each
+  static constexpr int kMemoViews = 10;
+  struct MemoEntry {
+    std::uint16_t size = 0;  // bytes of `text` (0: empty)
+    std::uint8_t views = 0;  // the views set, first `views` of these:
+    std::uint8_t view_index[kMemoViews] = {};  // which view (kViews order)
+    std::uint16_t view_offset[kMemoViews] = {};
+    std::uint16_t view_size[kMemoViews] = {};
+    std::int32_t pid = 0;
+    std::uint64_t session_line = 0, xid = 0;
+    LineTag tag;  // text_start counted from the end of the time
+    char text[kMemoText];
+  };
+  bool match_memo(std::string_view line, std::size_t pos, PrefixFields& fields,
+                  LineTag& tag) const;
+  void remember(std::string_view line, std::size_t pos, const PrefixFields& fields,
+                const LineTag& tag) const;
   bool match_from(std::string_view line, std::size_t token, std::size_t pos,
                   PrefixFields& fields, LineTag& tag, int& budget) const;
   bool match_escape(const Token& t, std::string_view line, std::size_t token, std::size_t pos,
@@ -91,6 +116,10 @@ class LogLinePrefix {
   bool has_time_ = false;
   bool has_pid_ = false;
   bool first_path_ = false;  // every free-text escape is ended by a literal
+  // The memo (empty unless the first path starts with a %m/%t time). It
+  // makes match() unsafe to call from two threads at once on one matcher.
+  mutable std::vector<MemoEntry> memo_;
+  mutable std::uint32_t memo_lookups_ = 0, memo_hits_ = 0, memo_paused_ = 0;
 };
 
 /// Prefixes tried, most specific first, when none is given (stderr format).

@@ -212,3 +212,87 @@ TEST_CASE("prefix: where the message text starts after a severity word", "[inges
   CHECK(start("FEHLER:  x", 0) == 9);
   CHECK(tag.localized);
 }
+
+TEST_CASE("prefix: the memo of repeated line tails never changes a result", "[ingest]") {
+  // One matcher sees every line (its memo warm, tails repeating); a fresh
+  // matcher per line has an empty memo and takes the first path or
+  // backtracks. Both must say the same about every line.
+  const auto same = [](const PrefixFields& a, const PrefixFields& b) {
+    return a.time == b.time && a.zone_known == b.zone_known &&
+           a.stopped_at_q == b.stopped_at_q && a.pid == b.pid &&
+           a.session_line == b.session_line && a.xid == b.xid && a.session_id == b.session_id &&
+           a.user == b.user && a.database == b.database && a.application == b.application &&
+           a.client == b.client && a.virtual_xid == b.virtual_xid &&
+           a.backend_type == b.backend_type && a.sqlstate == b.sqlstate &&
+           a.query_id == b.query_id && a.ps_display == b.ps_display;
+  };
+  const std::vector<std::string> tails = {
+      "[7] bob@db/app 0 LOG:  duration: 1 ms",
+      "[7] bob@db/app 0 LOG:   three spaces",
+      "[7] bob@db/app 0 LOG: one space",
+      "[7] bob@db/app 0 LOG:  ",  // ends at the message start
+      "[7] bob@db/app 0 LOG:",
+      "[7] bob@db/app 0 LOG:x",
+      "[7] bob@db/app 0 ERROR:  boom",
+      "[7] bob@db/app 0 ERROR: boom",
+      "[7] bob@db/app 0 FEHLER:  kaputt",
+      "[7] bob@db/app 12 x 0 LOG:  app name with spaces",
+      "[7] bob@db/app 12 LOG:  xid 12",
+      "[7] bob@db/app 123 LOG:  xid 123",
+      "[7] b@b@db/app 0 LOG:  user with @",
+      "[77] bob@db/app 0 LOG:  another pid",
+      "[7] LOG:  no session part",
+      "[7] LOG:  mail a@b/c 5 x",
+      "[7]  LOG:  two spaces",
+      "[7] bob@db/app 0 STATEMENT:  select 1",
+      "[7] bob@db/app 0 DETAIL:  parameters: $1 = '1'",
+      "[7] bob@db/app 0 LOGX:  not a severity",
+      "[7] bob@db/" + std::string(150, 'a') + " 0 LOG:  long application name",
+      "[7] bob@db/app 0",
+      "[7] bob@db/app 0 ",
+      "[7",
+      "",
+  };
+  const std::vector<std::string> times = {"2026-03-01 10:20:30.125 UTC ",
+                                          "2026-03-01 10:20:31 UTC ", "2026-03-01 10:20:32.5 CET ",
+                                          "2026-03-01 10:2"};
+  for (const std::string prefix : {"%m [%p] %q%u@%d/%a %x ", "%t [%p] %q%u@%d/%a %x "}) {
+    LogLinePrefix warm(prefix);
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < tails.size() * times.size(); ++i) {
+        // Interleaved orders so that every tail follows every other one.
+        const std::string line = times[(i + round) % times.size()] +
+                                 tails[(i * (round + 1) + round) % tails.size()];
+        PrefixFields a, b;
+        LineTag ta, tb;
+        const bool ok_warm = warm.match(line, a, ta);
+        LogLinePrefix fresh(prefix);
+        const bool ok_fresh = fresh.match(line, b, tb);
+        INFO(prefix << " | " << line);
+        REQUIRE(ok_warm == ok_fresh);
+        if (!ok_warm) continue;
+        CHECK(same(a, b));
+        CHECK(ta.level == tb.level);
+        CHECK(ta.localized == tb.localized);
+        CHECK(ta.text_start == tb.text_start);
+        // The views point into this line, not into an earlier one.
+        if (!a.user.empty()) {
+          CHECK(a.user.data() >= line.data());
+          CHECK(a.user.data() < line.data() + line.size());
+        }
+      }
+    }
+  }
+  // A prefix whose every line differs (%l counts lines): still right while
+  // the memo pauses itself.
+  LogLinePrefix counted("%m [%p-%l] ");
+  for (int n = 1; n <= 20000; ++n) {
+    const std::string line =
+        "2026-03-01 10:20:30.125 UTC [7-" + std::to_string(n) + "] LOG:  line " + std::to_string(n);
+    PrefixFields f;
+    LineTag tag;
+    REQUIRE(counted.match(line, f, tag));
+    REQUIRE(f.session_line == static_cast<std::uint64_t>(n));
+    REQUIRE(line.substr(tag.text_start) == "line " + std::to_string(n));
+  }
+}
