@@ -1,8 +1,11 @@
 #include "analyzers/check_then_act/scan.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -48,20 +51,324 @@ using sql::RowLock;
 // a burst, and an unbounded look-back would make long sessions quadratic.
 constexpr std::size_t kMaxLookBack = 512;
 
+// ---- Compact footprints ----
+// The scan builds a footprint for every table access of every statement of
+// the unit, and almost none of them ends up in a candidate. So the scan's
+// footprints own nothing: column names are views into the statement shapes
+// and values views into the executions' literals and parameters (the unit
+// holds both for the whole scan), stored in arenas that are reused from one
+// unit to the next. Only candidates get a cta::Footprint of their own. The
+// answers are those of footprint.cpp's functions, which stay the reference.
+
+// One value: `text`, with a minus sign in front when `negative` (a literal
+// the parser folded a sign into; see sql::resolve).
+struct Val {
+  std::string_view text;
+  bool negative = false;
+};
+
+bool same(Val a, Val b) {
+  if (a.negative == b.negative) return a.text == b.text;
+  if (a.negative) std::swap(a, b);  // now b carries the sign: "-" + b.text against a.text
+  return a.text.size() == b.text.size() + 1 && a.text.front() == '-' && a.text.substr(1) == b.text;
+}
+
+char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals_lower(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold(a[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// canonical_value without the copy: booleans become "true"/"false".
+Val canonical(std::string_view text, bool negative) {
+  const auto could_be_word = [](char c) {
+    c = fold(c);
+    return c == 't' || c == 'f' || c == 'o' || c == 'y' || c == 'n';
+  };
+  if (!negative && !text.empty() && text.size() <= 5 && could_be_word(text.front())) {
+    for (std::string_view word : {"t", "true", "on", "yes"})
+      if (iequals_lower(text, word)) return {"true", false};
+    for (std::string_view word : {"f", "false", "off", "no"})
+      if (iequals_lower(text, word)) return {"false", false};
+  }
+  return {text, negative};
+}
+
+// sql::resolve without the copy; false when the value is unknown.
+bool resolve_view(const sql::Value& value, const model::Execution& e, Val& out) {
+  if (value.kind == sql::Value::Kind::literal) {
+    if (value.slot < 0 || static_cast<std::size_t>(value.slot) >= e.parsed.literals.size()) return false;
+    out = canonical(e.parsed.literals[static_cast<std::size_t>(value.slot)], value.negative);
+    return true;
+  }
+  if (value.kind == sql::Value::Kind::parameter) {
+    if (value.param < 1 || static_cast<std::size_t>(value.param) > e.parameters.size()) return false;
+    const auto& parameter = e.parameters[static_cast<std::size_t>(value.param - 1)];
+    if (!parameter) return false;
+    out = canonical(*parameter, false);
+    return true;
+  }
+  return false;
+}
+
+struct Col {
+  std::string_view column;
+  std::uint32_t first_value = 0, value_count = 0;  // in Arena::values
+  bool unknown = false;
+};
+
+// A footprint: table (interned id) and its columns, sorted by name (in Arena::columns).
+struct Print {
+  std::uint32_t table = 0;
+  std::uint32_t first_column = 0, column_count = 0;
+};
+
+// Storage of one scan's footprints, plus the interned table names (kept across units).
+class Arena {
+ public:
+  std::vector<Col> columns;
+  std::vector<Val> values;
+
+  void reset() {
+    columns.clear();
+    values.clear();
+    memo_.fill(Memo{});
+    if (names_.size() > kMaxNames) {
+      names_.clear();
+      ids_.clear();
+    }
+  }
+
+  // The id of canonical_table(name), remembered per table name of the
+  // unit's shapes (alive, so their addresses are theirs, until the next reset).
+  std::uint32_t table_id(const std::string& name) {
+    const auto key = reinterpret_cast<std::uintptr_t>(&name);
+    Memo& memo = memo_[(key >> 4) % kMemo];
+    if (memo.name == &name) return memo.id;
+    memo.name = &name;
+    memo.id = intern(name);
+    return memo.id;
+  }
+
+  std::uint32_t intern(std::string_view name) {
+    if (name.size() >= 7 && iequals_lower(name.substr(0, 7), "public.")) name.remove_prefix(7);
+    canonical_.assign(name);
+    for (char& c : canonical_) c = fold(c);
+    auto it = ids_.find(canonical_);
+    if (it != ids_.end()) return it->second;
+    const auto id = static_cast<std::uint32_t>(names_.size());
+    names_.push_back(canonical_);
+    ids_.emplace(canonical_, id);
+    return id;
+  }
+  const std::string& table_name(std::uint32_t id) const { return names_[id]; }
+  std::size_t table_count() const { return names_.size(); }
+
+  const Col* begin(const Print& p) const { return columns.data() + p.first_column; }
+  const Col* end(const Print& p) const { return begin(p) + p.column_count; }
+  const Val* begin(const Col& c) const { return values.data() + c.first_value; }
+  const Val* end(const Col& c) const { return begin(c) + c.value_count; }
+
+  const Col* find(const Print& p, std::string_view column) const {
+    for (const Col* c = begin(p); c != end(p); ++c) {
+      if (c->column == column) return c;
+    }
+    return nullptr;
+  }
+
+  bool intersects(const Col& a, const Col& b) const {
+    for (const Val* x = begin(a); x != end(a); ++x) {
+      for (const Val* y = begin(b); y != end(b); ++y) {
+        if (same(*x, *y)) return true;
+      }
+    }
+    return false;
+  }
+
+  // cta::overlap.
+  Overlap overlap(const Print& a, const Print& b) const {
+    if (a.table != b.table) return Overlap::none;
+    bool shared = false;
+    bool unknown = false;
+    for (const Col* ca = begin(a); ca != end(a); ++ca) {
+      const Col* cb = find(b, ca->column);
+      if (cb == nullptr) continue;
+      shared = true;
+      if (ca->unknown || cb->unknown) {
+        if (!intersects(*ca, *cb)) unknown = true;
+        continue;
+      }
+      if (!intersects(*ca, *cb)) return Overlap::none;
+    }
+    if (!shared) return Overlap::none;
+    return unknown ? Overlap::pattern : Overlap::value;
+  }
+
+  // cta::insert_matches.
+  Overlap insert_matches(const Print& read, const Print& inserted) const {
+    if (read.table != inserted.table || read.column_count == 0) return Overlap::none;
+    bool unknown = false;
+    for (const Col* rc = begin(read); rc != end(read); ++rc) {
+      const Col* ic = find(inserted, rc->column);
+      if (ic == nullptr) return Overlap::none;
+      if (intersects(*rc, *ic)) continue;
+      if (rc->unknown || ic->unknown) {
+        unknown = true;
+        continue;
+      }
+      return Overlap::none;
+    }
+    return unknown ? Overlap::pattern : Overlap::value;
+  }
+
+  bool shares_column(const Print& a, const Print& b) const {
+    for (const Col* c = begin(a); c != end(a); ++c) {
+      if (find(b, c->column) != nullptr) return true;
+    }
+    return false;
+  }
+
+  std::vector<std::string> column_names(const Print& p) const {
+    std::vector<std::string> names;
+    for (const Col* c = begin(p); c != end(p); ++c) names.emplace_back(c->column);
+    return names;
+  }
+
+  // The owning footprint of a candidate.
+  Footprint footprint(const Print& p) const {
+    Footprint out;
+    out.table = names_[p.table];
+    for (const Col* c = begin(p); c != end(p); ++c) {
+      ColumnValues entry{std::string(c->column), {}, c->unknown};
+      for (const Val* v = begin(*c); v != end(*c); ++v) {
+        entry.values.push_back(v->negative ? "-" + std::string(v->text) : std::string(v->text));
+      }
+      out.columns.push_back(std::move(entry));
+    }
+    return out;
+  }
+
+  // ---- building one footprint: add columns and values, then commit ----
+  void start(std::uint32_t table) {
+    building_table_ = table;
+    pending_columns_.clear();
+    pending_values_.clear();
+  }
+  // column_entry: the pending column with this name, added when new.
+  std::uint32_t column(std::string_view name) {
+    for (std::uint32_t i = 0; i < pending_columns_.size(); ++i) {
+      if (pending_columns_[i].column == name) return i;
+    }
+    pending_columns_.push_back(Col{name, 0, 0, false});
+    return static_cast<std::uint32_t>(pending_columns_.size() - 1);
+  }
+  void set_unknown(std::uint32_t column) { pending_columns_[column].unknown = true; }
+  // add_value: the value resolved against `e`, once per column.
+  void add_value(std::uint32_t column, const sql::Value& value, const model::Execution& e) {
+    Val v;
+    if (!resolve_view(value, e, v)) {
+      pending_columns_[column].unknown = true;
+      return;
+    }
+    for (const auto& [c, existing] : pending_values_) {
+      if (c == column && same(existing, v)) return;
+    }
+    pending_values_.emplace_back(column, v);
+  }
+  Print commit() {
+    Print p;
+    p.table = building_table_;
+    p.first_column = static_cast<std::uint32_t>(columns.size());
+    p.column_count = static_cast<std::uint32_t>(pending_columns_.size());
+    order_.clear();
+    for (std::uint32_t i = 0; i < pending_columns_.size(); ++i) order_.push_back(i);
+    if (order_.size() > 1) {
+      std::sort(order_.begin(), order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+        return pending_columns_[a].column < pending_columns_[b].column;
+      });
+    }
+    for (std::uint32_t i : order_) {
+      Col c = pending_columns_[i];
+      c.first_value = static_cast<std::uint32_t>(values.size());
+      for (const auto& [column, v] : pending_values_) {
+        if (column == i) values.push_back(v);
+      }
+      c.value_count = static_cast<std::uint32_t>(values.size()) - c.first_value;
+      columns.push_back(c);
+    }
+    return p;
+  }
+
+ private:
+  static constexpr std::size_t kMaxNames = 4096;
+  static constexpr std::size_t kMemo = 64;
+  struct Memo {
+    const std::string* name = nullptr;
+    std::uint32_t id = 0;
+  };
+  std::array<Memo, kMemo> memo_{};
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+  std::string canonical_;
+  std::uint32_t building_table_ = 0;
+  std::vector<Col> pending_columns_;
+  std::vector<std::pair<std::uint32_t, Val>> pending_values_;
+  std::vector<std::uint32_t> order_;
+};
+
+// footprint_of.
+Print print_of(Arena& arena, const model::Execution& e, const sql::TableAccess& access) {
+  arena.start(arena.table_id(access.name));
+  for (const auto& key : access.keys) {
+    const std::uint32_t column = arena.column(key.column);
+    for (const auto& value : key.values) arena.add_value(column, value, e);
+    if (key.values.empty()) arena.set_unknown(column);
+  }
+  return arena.commit();
+}
+
+// insert_footprints, appended to `out`.
+template <typename Out>
+void insert_prints(Arena& arena, const model::Execution& e, const sql::InsertInfo& insert,
+                   std::uint32_t table, Out&& out) {
+  if (insert.rows.empty()) {
+    arena.start(table);
+    for (const auto& column : insert.columns) arena.set_unknown(arena.column(column));
+    out(arena.commit());
+    return;
+  }
+  for (const auto& row : insert.rows) {
+    arena.start(table);
+    for (std::size_t i = 0; i < row.size() && i < insert.columns.size(); ++i) {
+      arena.add_value(arena.column(insert.columns[i]), row[i], e);
+    }
+    out(arena.commit());
+  }
+}
+
 struct Read {
   std::size_t transaction = 0;
   std::size_t position = 0;  // order within the unit
   const model::Execution* execution = nullptr;
   const sql::TableAccess* access = nullptr;
-  Footprint footprint;
-  std::vector<std::string> predicate_columns;  // equality and comparison columns
+  Print footprint;
+  std::uint32_t first_predicate = 0, predicate_count = 0;  // equality and comparison columns (in predicates_)
   bool after_write = false;  // reads a row this transaction already wrote (pgbench's SELECT)
   std::size_t ordinal = 0;   // among all reads of the unit, kept or not
 };
 
 struct Positioned {
   std::size_t position = 0;
-  Footprint footprint;
+  Print footprint;
+};
+
+struct PendingInsert {
+  const model::Execution* execution = nullptr;
+  std::uint32_t table = 0;
 };
 
 struct TransactionState {
@@ -69,25 +376,59 @@ struct TransactionState {
   bool level_known = false;
   bool snapshot_taken = false;
   model::Timestamp snapshot_time = model::kNoTime;  // start of the first query
-  std::vector<std::pair<std::string, bool>> table_locks;  // table, taken before the snapshot
-  std::vector<std::size_t> advisory_locks;                // positions
-  std::vector<Positioned> row_locks;                      // FOR UPDATE / FOR NO KEY UPDATE
-  std::vector<Positioned> share_locks;                    // FOR SHARE / FOR KEY SHARE
-  std::vector<Footprint> writes;
+  std::vector<std::pair<std::uint32_t, bool>> table_locks;  // table, taken before the snapshot
+  std::vector<std::size_t> advisory_locks;                  // positions
+  std::vector<Positioned> row_locks;                        // FOR UPDATE / FOR NO KEY UPDATE
+  std::vector<Positioned> share_locks;                      // FOR SHARE / FOR KEY SHARE
+  std::vector<Print> writes;
   // INSERTs whose row footprints nobody needed yet: most inserted rows are
   // never read back in their transaction, so footprints are built on demand.
-  std::vector<const model::Execution*> unexamined_inserts;
+  std::vector<PendingInsert> unexamined_inserts;
+
+  // Back to a fresh state, keeping the buffers.
+  void reset(IsolationLevel default_level, bool default_known) {
+    level = default_level;
+    level_known = default_known;
+    snapshot_taken = false;
+    snapshot_time = model::kNoTime;
+    table_locks.clear();
+    advisory_locks.clear();
+    row_locks.clear();
+    share_locks.clear();
+    writes.clear();
+    unexamined_inserts.clear();
+  }
+};
+
+// What one scan needs besides its unit, reused by the next scan of the same
+// thread (allocating and freeing it per unit cost more than the scan).
+struct ScanState {
+  Arena arena;
+  std::vector<TransactionState> txns;
+  std::size_t txn_count = 0;
+  std::vector<Read> reads;
+  std::vector<std::string_view> predicates;
+  std::vector<std::vector<std::size_t>> reads_by_table;  // by table id: indexes into reads
+  std::vector<std::string_view> state_columns;           // classify_row's scratch
+
+  void reset() {
+    arena.reset();
+    txn_count = 0;
+    reads.clear();
+    predicates.clear();
+    for (auto& list : reads_by_table) list.clear();
+    // A unit far larger than usual leaves no large buffers behind.
+    constexpr std::size_t kKeep = 1 << 14;
+    if (txns.size() > kKeep) std::vector<TransactionState>().swap(txns);
+    if (reads.capacity() > kKeep) std::vector<Read>().swap(reads);
+    if (arena.columns.capacity() > 4 * kKeep) std::vector<Col>().swap(arena.columns);
+    if (arena.values.capacity() > 4 * kKeep) std::vector<Val>().swap(arena.values);
+    if (predicates.capacity() > 4 * kKeep) std::vector<std::string_view>().swap(predicates);
+  }
 };
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-bool shares_column(const Footprint& a, const Footprint& b) {
-  for (const auto& c : a.columns) {
-    if (b.find(c.column) != nullptr) return true;
-  }
-  return false;
 }
 
 // LOCK TABLE modes that conflict with themselves and with ROW EXCLUSIVE
@@ -201,8 +542,12 @@ bool read_returned(const model::Execution& read, const std::string& column) {
 
 class Scanner {
  public:
-  Scanner(const model::UnitOfWork& unit, const core::Schema& schema, const ScanOptions& options)
-      : unit_(unit), schema_(schema), options_(options), session_default_(options.default_isolation) {}
+  Scanner(const model::UnitOfWork& unit, const core::Schema& schema, const ScanOptions& options,
+          ScanState& state)
+      : unit_(unit), schema_(schema), options_(options), session_default_(options.default_isolation),
+        s_(state), arena_(state.arena) {
+    s_.reset();
+  }
 
   std::vector<Candidate> run() {
     for (std::size_t t = 0; t < unit_.transactions.size(); ++t) {
@@ -217,109 +562,135 @@ class Scanner {
   }
 
  private:
+  TransactionState& txn(std::size_t t) { return s_.txns[t]; }
+  const TransactionState& txn(std::size_t t) const { return s_.txns[t]; }
+
   void begin_transaction(std::size_t t) {
-    const model::Transaction& txn = unit_.transactions[t];
-    TransactionState state;
-    state.level = session_default_;
-    state.level_known = session_default_known_;
-    if (txn.isolation_known && txn.isolation != IsolationLevel::unspecified) {
-      state.level = txn.isolation;
+    const model::Transaction& transaction = unit_.transactions[t];
+    if (s_.txn_count == s_.txns.size()) s_.txns.emplace_back();
+    TransactionState& state = s_.txns[s_.txn_count++];
+    state.reset(session_default_, session_default_known_);
+    if (transaction.isolation_known && transaction.isolation != IsolationLevel::unspecified) {
+      state.level = transaction.isolation;
       state.level_known = true;
     }
-    txns_.push_back(std::move(state));
+    (void)t;
+  }
+
+  std::vector<std::size_t>& reads_of(std::uint32_t table) {
+    if (table >= s_.reads_by_table.size()) s_.reads_by_table.resize(arena_.table_count());
+    return s_.reads_by_table[table];
+  }
+  bool has_reads(std::uint32_t table) const {
+    return table < s_.reads_by_table.size() && !s_.reads_by_table[table].empty();
   }
 
   void on_execution(std::size_t t, const model::Execution& e) {
     const sql::Statement& st = e.statement();
-    TransactionState& txn = txns_[t];
+    TransactionState& state = txn(t);
     if (st.isolation != IsolationLevel::unspecified) {
       if (st.sets_session_default_isolation) {
         session_default_ = st.isolation;
         session_default_known_ = true;
-      } else if (!txn.snapshot_taken) {
-        txn.level = st.isolation;  // BEGIN ISOLATION LEVEL / SET TRANSACTION
-        txn.level_known = true;
+      } else if (!state.snapshot_taken) {
+        state.level = st.isolation;  // BEGIN ISOLATION LEVEL / SET TRANSACTION
+        state.level_known = true;
       }
     }
     switch (st.kind) {
-      case sql::Kind::lock: on_lock_table(txn, st); break;
+      case sql::Kind::lock: on_lock_table(state, st); break;
       case sql::Kind::select: on_select(t, e); break;
       case sql::Kind::update:
       case sql::Kind::delete_: on_row_write(t, e); break;
       case sql::Kind::insert: on_insert(t, e); break;
       default: break;
     }
-    if (takes_snapshot(st.kind) && !txn.snapshot_taken) {
-      txn.snapshot_taken = true;
-      txn.snapshot_time = e.start != model::kNoTime ? e.start : e.end;
+    if (takes_snapshot(st.kind) && !state.snapshot_taken) {
+      state.snapshot_taken = true;
+      state.snapshot_time = e.start != model::kNoTime ? e.start : e.end;
     }
   }
 
-  void on_lock_table(TransactionState& txn, const sql::Statement& st) {
+  void on_lock_table(TransactionState& state, const sql::Statement& st) {
     if (!is_protective_table_mode(st.lock_table_mode)) return;
     for (const auto& access : st.tables) {
-      txn.table_locks.emplace_back(canonical_table(access.name), !txn.snapshot_taken);
+      state.table_locks.emplace_back(arena_.table_id(access.name), !state.snapshot_taken);
     }
   }
 
   void on_select(std::size_t t, const model::Execution& e) {
     const sql::Statement& st = e.statement();
-    TransactionState& txn = txns_[t];
+    TransactionState& state = txn(t);
     for (const auto& lock : st.advisory_locks) {
       if (lock.function.find("unlock") != std::string::npos) {
         session_advisory_since_.reset();
       } else if (lock.transaction_scoped) {
-        txn.advisory_locks.push_back(position_);
+        state.advisory_locks.push_back(position_);
       } else if (!session_advisory_since_) {
         session_advisory_since_ = t;
       }
     }
     for (const auto& access : st.tables) {
-      Footprint fp = footprint_of(e, access);
-      if (access.lock >= RowLock::no_key_update) txn.row_locks.push_back({position_, fp});
-      else if (access.lock != RowLock::none) txn.share_locks.push_back({position_, fp});
+      const Print fp = print_of(arena_, e, access);
+      if (access.lock >= RowLock::no_key_update) state.row_locks.push_back({position_, fp});
+      else if (access.lock != RowLock::none) state.share_locks.push_back({position_, fp});
       if (!access.read) continue;
-      Read read{t, position_, &e, &access, std::move(fp), {}, false, 0};
-      const Footprint& fp_read = read.footprint;
-      for (const auto& k : access.keys) read.predicate_columns.push_back(k.column);
+      Read read{t, position_, &e, &access, fp, 0, 0, false, 0};
+      read.first_predicate = static_cast<std::uint32_t>(s_.predicates.size());
+      for (const auto& k : access.keys) s_.predicates.emplace_back(k.column);
       for (const auto& c : access.comparisons) {
-        if (!contains(read.predicate_columns, c.column)) read.predicate_columns.push_back(c.column);
+        const auto first = s_.predicates.begin() + read.first_predicate;
+        if (std::find(first, s_.predicates.end(), std::string_view(c.column)) == s_.predicates.end()) {
+          s_.predicates.emplace_back(c.column);
+        }
       }
-      examine_inserts(txn, fp_read.table);
-      for (const auto& w : txn.writes) {
-        if (overlap(w, fp_read) == Overlap::value) read.after_write = true;
+      read.predicate_count = static_cast<std::uint32_t>(s_.predicates.size()) - read.first_predicate;
+      examine_inserts(state, fp.table);
+      for (const auto& w : state.writes) {
+        if (arena_.overlap(w, fp) == Overlap::value) read.after_write = true;
       }
       // Reads of rows this transaction already wrote are never paired, so
       // they are not kept; the others are indexed by table (the only reads a
       // write or insert of that table can match).
       read.ordinal = reads_seen_++;
-      if (read.after_write) continue;
-      reads_by_table_[fp_read.table].push_back(reads_.size());
-      reads_.push_back(std::move(read));
+      if (read.after_write) {
+        s_.predicates.resize(read.first_predicate);
+        continue;
+      }
+      reads_of(fp.table).push_back(s_.reads.size());
+      s_.reads.push_back(read);
     }
   }
 
-  // Level in force for the transaction holding `t`.
-  IsolationLevel level(std::size_t t) const { return txns_[t].level; }
+  std::string_view predicate(const Read& r, std::uint32_t i) const { return s_.predicates[r.first_predicate + i]; }
+  bool predicates_contain(const Read& r, std::string_view column) const {
+    for (std::uint32_t i = 0; i < r.predicate_count; ++i) {
+      if (predicate(r, i) == column) return true;
+    }
+    return false;
+  }
 
-  bool table_locked(std::size_t t, const std::string& table) const {
-    const TransactionState& txn = txns_[t];
-    for (const auto& [name, before_snapshot] : txn.table_locks) {
+  // Level in force for the transaction holding `t`.
+  IsolationLevel level(std::size_t t) const { return txn(t).level; }
+
+  bool table_locked(std::size_t t, std::uint32_t table) const {
+    const TransactionState& state = txn(t);
+    for (const auto& [name, before_snapshot] : state.table_locks) {
       // Under RR/SER the snapshot is taken by the first query; a LOCK TABLE
       // after it cannot make an older snapshot see the other session's rows.
-      if (name == table && (before_snapshot || txn.level == IsolationLevel::read_committed)) return true;
+      if (name == table && (before_snapshot || state.level == IsolationLevel::read_committed)) return true;
     }
     return false;
   }
 
   // An application mutex taken before `position` in transaction t: an
   // advisory lock, or a row lock on another table (the parent row).
-  bool mutex_before(std::size_t t, std::size_t position, const std::string& table) const {
-    const TransactionState& txn = txns_[t];
-    for (std::size_t p : txn.advisory_locks) {
+  bool mutex_before(std::size_t t, std::size_t position, std::uint32_t table) const {
+    const TransactionState& state = txn(t);
+    for (std::size_t p : state.advisory_locks) {
       if (p < position) return true;
     }
-    for (const auto& lock : txn.row_locks) {
+    for (const auto& lock : state.row_locks) {
       if (lock.position < position && lock.footprint.table != table) return true;
     }
     return false;
@@ -333,18 +704,17 @@ class Scanner {
   // own reads first (latest first); only when none match, earlier
   // transactions'. Only the last kMaxLookBack reads of the unit are looked at.
   template <typename Match>
-  const Read* find_read(std::size_t t, const std::string& table, Match&& match, Overlap* how) const {
+  const Read* find_read(std::size_t t, std::uint32_t table, Match&& match, Overlap* how) const {
     const Read* best = nullptr;
     Overlap best_how = Overlap::none;
     *how = best_how;
-    const auto indexed = reads_by_table_.find(table);
-    if (indexed == reads_by_table_.end()) return nullptr;
-    const std::vector<std::size_t>& candidates = indexed->second;
+    if (!has_reads(table)) return nullptr;
+    const std::vector<std::size_t>& candidates = s_.reads_by_table[table];
     const std::size_t stop = reads_seen_ > kMaxLookBack ? reads_seen_ - kMaxLookBack : 0;
     for (int pass = 0; pass < 2 && best == nullptr; ++pass) {
       if (pass == 1 && !options_.across_transactions) break;
-      for (std::size_t k = candidates.size(); k-- > 0 && reads_[candidates[k]].ordinal >= stop;) {
-        const Read& r = reads_[candidates[k]];
+      for (std::size_t k = candidates.size(); k-- > 0 && s_.reads[candidates[k]].ordinal >= stop;) {
+        const Read& r = s_.reads[candidates[k]];
         if ((pass == 0) != (r.transaction == t)) continue;
         const Overlap o = match(r);
         if (o == Overlap::none) continue;
@@ -363,24 +733,28 @@ class Scanner {
     const sql::Statement& st = e.statement();
     for (const auto& access : st.tables) {
       if (!access.written) continue;
-      Footprint w = footprint_of(e, access);
+      const Print w = print_of(arena_, e, access);
       evaluate_row_write(t, e, w);
-      txns_[t].writes.push_back(std::move(w));
+      txn(t).writes.push_back(w);
     }
   }
 
-  std::optional<PairKind> classify_row(const Read& r, const model::Execution& e, const Footprint& w) const {
+  std::optional<PairKind> classify_row(const Read& r, const model::Execution& e, const Print& w) {
     const sql::Statement& st = e.statement();
-    std::vector<std::string> state_columns;  // what the read checked beyond the row's key
-    for (const auto& c : r.predicate_columns) {
-      if (w.find(c) == nullptr) state_columns.push_back(c);
+    std::vector<std::string_view>& state_columns = s_.state_columns;  // what the read checked beyond the row's key
+    state_columns.clear();
+    for (std::uint32_t i = 0; i < r.predicate_count; ++i) {
+      if (arena_.find(w, predicate(r, i)) == nullptr) state_columns.push_back(predicate(r, i));
     }
+    const auto checked_state = [&state_columns](const std::string& column) {
+      return std::find(state_columns.begin(), state_columns.end(), std::string_view(column)) != state_columns.end();
+    };
     if (st.kind == sql::Kind::delete_) {
       if (state_columns.empty()) return std::nullopt;
       return PairKind::consume_after_check;
     }
     for (const auto& item : st.set_items) {
-      if (item.kind == sql::SetItem::Kind::absolute && contains(state_columns, item.column)) {
+      if (item.kind == sql::SetItem::Kind::absolute && checked_state(item.column)) {
         return PairKind::consume_after_check;
       }
     }
@@ -395,13 +769,13 @@ class Scanner {
     return std::nullopt;
   }
 
-  void evaluate_row_write(std::size_t t, const model::Execution& e, const Footprint& w) {
+  void evaluate_row_write(std::size_t t, const model::Execution& e, const Print& w) {
     const sql::Statement& st = e.statement();
-    const TransactionState& txn = txns_[t];
-    for (const auto& share : txn.share_locks) {
-      if (overlap(share.footprint, w) == Overlap::none) continue;
-      const bool upgraded = std::any_of(txn.row_locks.begin(), txn.row_locks.end(), [&](const Positioned& l) {
-        return overlap(l.footprint, w) != Overlap::none;
+    const TransactionState& state = txn(t);
+    for (const auto& share : state.share_locks) {
+      if (arena_.overlap(share.footprint, w) == Overlap::none) continue;
+      const bool upgraded = std::any_of(state.row_locks.begin(), state.row_locks.end(), [&](const Positioned& l) {
+        return arena_.overlap(l.footprint, w) != Overlap::none;
       });
       if (upgraded) break;
       Candidate c = make(PairKind::share_upgrade, nullptr, t, e, w, Overlap::value);
@@ -411,11 +785,11 @@ class Scanner {
     }
     // A WHERE that re-checks the row's own state makes the write self-validating.
     if (!st.guards.empty()) return;
-    for (const auto& lock : txn.row_locks) {
-      if (overlap(lock.footprint, w) != Overlap::none) return;
+    for (const auto& lock : state.row_locks) {
+      if (arena_.overlap(lock.footprint, w) != Overlap::none) return;
     }
     Overlap how = Overlap::none;
-    const Read* r = find_read(t, w.table, [&w](const Read& read) { return overlap(read.footprint, w); }, &how);
+    const Read* r = find_read(t, w.table, [this, &w](const Read& read) { return arena_.overlap(read.footprint, w); }, &how);
     if (r != nullptr) {
       const auto kind = classify_row(*r, e, w);
       if (!kind) return;
@@ -432,14 +806,14 @@ class Scanner {
     if (st.kind == sql::Kind::update) evaluate_write_skew(t, e, w);
   }
 
-  void evaluate_write_skew(std::size_t t, const model::Execution& e, const Footprint& w) {
+  void evaluate_write_skew(std::size_t t, const model::Execution& e, const Print& w) {
     const sql::Statement& st = e.statement();
     Overlap how = Overlap::none;
     const Read* r = find_read(t, w.table, [&](const Read& read) {
-      if (read.footprint.table != w.table || read.footprint.columns.empty()) return Overlap::none;
-      if (shares_column(read.footprint, w)) return Overlap::none;  // different keys: not skew
+      if (read.footprint.table != w.table || read.footprint.column_count == 0) return Overlap::none;
+      if (arena_.shares_column(read.footprint, w)) return Overlap::none;  // different keys: not skew
       for (const auto& item : st.set_items) {
-        if (contains(read.predicate_columns, item.column)) return Overlap::pattern;
+        if (predicates_contain(read, item.column)) return Overlap::pattern;
       }
       return Overlap::none;
     }, &how);
@@ -456,8 +830,8 @@ class Scanner {
       return;
     }
     (void)how;
-    const bool known = std::none_of(r->footprint.columns.begin(), r->footprint.columns.end(),
-                                    [](const ColumnValues& v) { return v.unknown; });
+    const bool known = std::none_of(arena_.begin(r->footprint), arena_.end(r->footprint),
+                                    [](const Col& v) { return v.unknown; });
     Candidate c = make(PairKind::write_skew, r, t, e, r->footprint, known ? Overlap::value : Overlap::pattern);
     c.notes.push_back("the write changes a column the read filtered on, in a row the read did not key on");
     out_.push_back(std::move(c));
@@ -467,63 +841,65 @@ class Scanner {
     const sql::Statement& st = e.statement();
     if (!st.insert) return;
     const sql::InsertInfo& insert = *st.insert;
-    const std::string table = canonical_table(insert.table);
+    const std::uint32_t table = arena_.table_id(insert.table);
     if (!insert.on_conflict) {
       if (insert.where_not_exists) {
         evaluate_not_exists(t, e, table);
-      } else if (reads_by_table_.count(table) > 0) {
-        evaluate_insert(t, e, table, insert_footprints(e, insert));
+      } else if (has_reads(table)) {
+        rows_.clear();
+        insert_prints(arena_, e, insert, table, [this](const Print& p) { rows_.push_back(p); });
+        evaluate_insert(t, e, table);
       }
     }
-    txns_[t].unexamined_inserts.push_back(&e);
+    txn(t).unexamined_inserts.push_back({&e, table});
   }
 
   // Adds the rows of the transaction's inserts into `table` to its writes.
-  void examine_inserts(TransactionState& txn, const std::string& table) {
-    auto& pending = txn.unexamined_inserts;
+  void examine_inserts(TransactionState& state, std::uint32_t table) {
+    auto& pending = state.unexamined_inserts;
     for (std::size_t i = 0; i < pending.size();) {
-      const sql::InsertInfo& insert = *pending[i]->statement().insert;
-      if (canonical_table(insert.table) != table) {
+      if (pending[i].table != table) {
         ++i;
         continue;
       }
-      for (auto& row : insert_footprints(*pending[i], insert)) txn.writes.push_back(std::move(row));
+      const model::Execution& e = *pending[i].execution;
+      insert_prints(arena_, e, *e.statement().insert, table, [&state](const Print& p) { state.writes.push_back(p); });
       pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
 
-  void evaluate_not_exists(std::size_t t, const model::Execution& e, const std::string& table) {
+  void evaluate_not_exists(std::size_t t, const model::Execution& e, std::uint32_t table) {
     for (const auto& access : e.statement().tables) {
-      if (!access.read || canonical_table(access.name) != table) continue;
-      Footprint fp = footprint_of(e, access);
-      if (fp.columns.empty()) continue;
-      if (covering_unique_key(schema_, table, fp.column_names())) return;
+      if (!access.read || arena_.table_id(access.name) != table) continue;
+      const Print fp = print_of(arena_, e, access);
+      if (fp.column_count == 0) continue;
+      const std::string& name = arena_.table_name(table);
+      if (covering_unique_key(schema_, name, arena_.column_names(fp))) return;
       if (level(t) == IsolationLevel::serializable || table_locked(t, table)) return;
       if (level(t) == IsolationLevel::read_committed && mutex_before(t, position_, table)) return;
       Candidate c = make(PairKind::insert_where_not_exists, nullptr, t, e, fp, Overlap::value);
       c.check_transaction = t;
-      c.constraint_columns = fp.column_names();
+      c.constraint_columns = arena_.column_names(fp);
       out_.push_back(std::move(c));
       return;
     }
   }
 
-  void evaluate_insert(std::size_t t, const model::Execution& e, const std::string& table,
-                       const std::vector<Footprint>& rows) {
+  void evaluate_insert(std::size_t t, const model::Execution& e, std::uint32_t table) {
     Overlap how = Overlap::none;
     const Read* r = find_read(t, table, [&](const Read& read) {
       if (read.footprint.table != table) return Overlap::none;
       Overlap best = Overlap::none;
-      for (const auto& row : rows) {
-        const Overlap o = insert_matches(read.footprint, row);
+      for (const Print& row : rows_) {
+        const Overlap o = arena_.insert_matches(read.footprint, row);
         if (o == Overlap::value) return o;
         if (o == Overlap::pattern) best = o;
       }
       return best;
     }, &how);
     if (r == nullptr) return;
-    const std::vector<std::string> columns = r->footprint.column_names();
-    if (covering_unique_key(schema_, table, columns)) return;
+    const std::vector<std::string> columns = arena_.column_names(r->footprint);
+    if (covering_unique_key(schema_, arena_.table_name(table), columns)) return;
     PairKind kind = PairKind::insert_after_check;
     if (r->transaction == t) {
       const IsolationLevel lvl = level(t);
@@ -547,21 +923,21 @@ class Scanner {
   }
 
   Candidate make(PairKind kind, const Read* r, std::size_t t, const model::Execution& e,
-                 const Footprint& key, Overlap how) const {
+                 const Print& key, Overlap how) const {
     Candidate c;
     c.kind = kind;
     c.check = r ? r->execution : nullptr;
     c.check_transaction = r ? r->transaction : t;
     c.act = &e;
     c.act_transaction = t;
-    c.key = key;
+    c.key = arena_.footprint(key);
     c.isolation = level(t);
-    c.isolation_known = txns_[t].level_known;
+    c.isolation_known = txn(t).level_known;
     c.match = how;
     c.schema_known = schema_.known;
     const model::Execution* first = r ? r->execution : &e;
     c.window_begin = first->start != model::kNoTime ? first->start : first->end;
-    const TransactionState& check_txn = txns_[c.check_transaction];
+    const TransactionState& check_txn = txn(c.check_transaction);
     if (c.isolation != IsolationLevel::read_committed && check_txn.snapshot_time != model::kNoTime &&
         (c.window_begin == model::kNoTime || check_txn.snapshot_time < c.window_begin)) {
       c.window_begin = check_txn.snapshot_time;
@@ -578,9 +954,9 @@ class Scanner {
   IsolationLevel session_default_;
   bool session_default_known_ = false;
   std::optional<std::size_t> session_advisory_since_;
-  std::vector<TransactionState> txns_;
-  std::vector<Read> reads_;
-  std::unordered_map<std::string, std::vector<std::size_t>> reads_by_table_;  // indexes into reads_
+  ScanState& s_;
+  Arena& arena_;
+  std::vector<Print> rows_;  // the rows of the INSERT being evaluated
   std::size_t reads_seen_ = 0;
   std::size_t position_ = 0;
   std::vector<Candidate> out_;
@@ -590,7 +966,8 @@ class Scanner {
 
 std::vector<Candidate> scan_unit(const model::UnitOfWork& unit, const core::Schema& schema,
                                  const ScanOptions& options) {
-  return Scanner(unit, schema, options).run();
+  thread_local ScanState state;
+  return Scanner(unit, schema, options, state).run();
 }
 
 }  // namespace pgsift::analyzers::cta

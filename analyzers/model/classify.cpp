@@ -227,9 +227,22 @@ void parse_deadlock_detail(std::string_view detail, DeadlockEvent& e) {
   }
 }
 
+// The number of parameters of a "$1 = ..., $N = ..." list, read from its
+// last item; a value that looks like one only makes the guess wrong.
+std::size_t parameter_count_guess(std::string_view s) {
+  const std::size_t last = s.rfind(", $");
+  if (last == std::string_view::npos) return 1;
+  std::string_view n = s.substr(last + 3);
+  std::size_t count = 0;
+  if (!parse_int(n, count) || count == 0) return 1;
+  return std::min<std::size_t>(count, 256);
+}
+
 // One "$N = value" list. Values are quoted with '' doubled, or NULL.
 bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::string>>& out) {
   out.clear();
+  // Grown one index at a time, the list would be reallocated for 1, 2, 4...
+  out.reserve(parameter_count_guess(s));
   while (!s.empty()) {
     skip_spaces(s);
     if (!consume(s, "$")) return !out.empty();
@@ -347,8 +360,38 @@ constexpr std::array<KnownError, 24> kKnownErrors{{
     {"canceling statement due to conflict with recovery", "40001", true},
 }};
 
+// dst = src, for strings that mostly keep their length from one record to
+// the next (user, database, application, vxid): an overwrite in place is
+// much cheaper than the general assignment.
+inline void assign(std::string& dst, const std::string& src) {
+  if (dst.size() == src.size()) {
+    if (!src.empty()) std::char_traits<char>::copy(dst.data(), src.data(), src.size());
+  } else {
+    dst.assign(src);
+  }
+}
+
+// dst = src (the event's header keeps its buffers). Lists every field:
+// the size check catches a field added to RecordHeader without it here.
+static_assert(sizeof(RecordHeader) == 304, "copy_header must copy every field of RecordHeader");
+void copy_header(RecordHeader& dst, const RecordHeader& src) {
+  dst.where = src.where;
+  dst.time = src.time;
+  dst.pid = src.pid;
+  assign(dst.session_id, src.session_id);
+  dst.session_line = src.session_line;
+  assign(dst.user, src.user);
+  assign(dst.database, src.database);
+  assign(dst.application, src.application);
+  assign(dst.client, src.client);
+  assign(dst.virtual_xid, src.virtual_xid);
+  dst.xid = src.xid;
+  assign(dst.backend_type, src.backend_type);
+  assign(dst.sqlstate, src.sqlstate);
+}
+
 void fill_statement(Event& event, const LogRecord& r, const Execution& x, double duration) {
-  event.header = r.header;
+  copy_header(event.header, r.header);
   event.level = r.level;
   // Reuses the buffers of an event filled before (every field is set).
   auto* reused = std::get_if<StatementEvent>(&event.body);
@@ -399,7 +442,7 @@ Classifier::Held& Classifier::held_for(std::int32_t pid) {
 void Classifier::emit_other(const LogRecord& r, const EventSink& sink) {
   // One scratch event for all of them: its header strings keep their buffers.
   Event& e = other_scratch_;
-  e.header = r.header;
+  copy_header(e.header, r.header);
   e.level = r.level;
   if (!std::holds_alternative<OtherEvent>(e.body)) e.body.emplace<OtherEvent>();
   sink(e);

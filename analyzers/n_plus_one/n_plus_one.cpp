@@ -179,14 +179,6 @@ void NPlusOneRule::consider(const model::SessionInfo& session, const model::Unit
   }
 
   const sql::Statement* parent = run.source ? &run.source->statement() : nullptr;
-  const Rewrite rewrite =
-      suggest_rewrite(child, distinct.table, distinct.column, parent ? first_table(*parent) : "");
-
-  core::Finding finding;
-  finding.rule = std::string(kInfo.id);
-  finding.severity = static_cast<double>(count) >= options_.error_repetitions || wall_ms >= 500
-                         ? core::Severity::error
-                         : core::Severity::warning;
   const std::string attribution = [&unit]() {
     auto controller = unit.tags.find("controller");
     auto action = unit.tags.find("action");
@@ -195,10 +187,31 @@ void NPlusOneRule::consider(const model::SessionInfo& session, const model::Unit
     if (action != unit.tags.end()) text += "#" + action->second;
     return text;
   }();
-  finding.id = core::make_finding_id(
+  std::string id = core::make_finding_id(
       kInfo.id, {session.database, session.application, attribution,
                  parent ? session::fingerprint_hex(parent->fingerprint) : "",
                  session::fingerprint_hex(child.fingerprint)});
+  const bool small = !(static_cast<double>(count) > options_.fixed_fanout_max);
+  if (small) {
+    // Another occurrence of a pending small run: only its count and times
+    // change, so the finding is not built again.
+    auto pending = small_runs_.find(id);
+    if (pending != small_runs_.end()) {
+      pending->second.counts.insert(count);
+      pending->second.finding.occurrences += 1;
+      pending->second.finding.last_seen = std::max(pending->second.finding.last_seen, last.end);
+      return;
+    }
+  }
+  const Rewrite rewrite =
+      suggest_rewrite(child, distinct.table, distinct.column, parent ? first_table(*parent) : "");
+
+  core::Finding finding;
+  finding.rule = std::string(kInfo.id);
+  finding.severity = static_cast<double>(count) >= options_.error_repetitions || wall_ms >= 500
+                         ? core::Severity::error
+                         : core::Severity::warning;
+  finding.id = std::move(id);
   finding.message = "'" + session::shorten(child.normalized) + "' ran " + std::to_string(count) +
                     " times with " + std::to_string(distinct.distinct) + " distinct " +
                     distinct.column + " values" +
@@ -230,7 +243,7 @@ void NPlusOneRule::consider(const model::SessionInfo& session, const model::Unit
   finding.first_seen = first.start == model::kNoTime ? first.end : first.start;
   finding.last_seen = last.end;
 
-  if (static_cast<double>(count) > options_.fixed_fanout_max) {
+  if (!small) {
     reported_.insert(finding.id);
     out.add(std::move(finding));
     return;

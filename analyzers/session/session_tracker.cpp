@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -39,14 +40,96 @@ struct SessionTracker::Session {
   bool default_isolation_known = false;
   std::uint64_t transaction_seq = 0;
   std::uint64_t unit_seq = 0;
-  Execution last_execution;
+  /// The most recent execution: where it lies (in the open transaction or
+  /// the unit), so that it is not copied for every statement. When the unit
+  /// holding it is handed over and dropped, it moves to `kept_execution`.
+  const Execution* last_execution = nullptr;
   bool has_last_execution = false;
+  Execution kept_execution;
+
+  void set_last_execution(const Execution& execution) {
+    last_execution = &execution;
+    has_last_execution = true;
+  }
+
+  /// Before the unit is dropped: keeps a copy of the last execution if the unit holds it.
+  void keep_last_execution() {
+    if (!has_last_execution || last_execution == &kept_execution) return;
+    const std::less<const Execution*> before;
+    for (const Transaction& transaction : unit.transactions) {
+      const Execution* first = transaction.executions.data();
+      const Execution* end = first + transaction.executions.size();
+      if (!before(last_execution, first) && before(last_execution, end)) {
+        kept_execution = *last_execution;
+        last_execution = &kept_execution;
+        state.last_execution = last_execution;
+        return;
+      }
+    }
+  }
 
   void refresh_state() {
     // An undecided session's pending statements are shown too (started_before_log
     // says so): a session holding a lock is in a transaction whatever we know.
     state.open_transaction = open ? &*open : nullptr;
-    state.last_execution = has_last_execution ? &last_execution : nullptr;
+    state.last_execution = has_last_execution ? last_execution : nullptr;
+  }
+};
+
+/// The SQL texts and parameter lists of the executions of dropped units. A
+/// spent event hands its own to the execution it becomes and gets one of
+/// these instead, which the classifier then fills again: most statements
+/// then allocate and free nothing for them. The transactions' execution
+/// lists are kept too (emptied), for the next transactions. Bounded; beyond
+/// it, freed.
+struct SessionTracker::Recycled {
+  static constexpr std::size_t kMax = 8192;
+  static constexpr std::size_t kMaxLists = 2048;
+  /// An explicit transaction's list starts with room for this many.
+  static constexpr std::size_t kExplicitRoom = 8;
+  std::vector<std::string> texts;
+  std::vector<std::vector<std::optional<std::string>>> parameter_lists;
+  std::vector<std::vector<Execution>> single_lists;    // capacity 1..kExplicitRoom-1: autocommit
+  std::vector<std::vector<Execution>> explicit_lists;  // capacity kExplicitRoom..2*kExplicitRoom
+
+  void give(model::UnitOfWork& unit) {
+    for (Transaction& transaction : unit.transactions) {
+      for (Execution& execution : transaction.executions) {
+        if (texts.size() < kMax && execution.sql.capacity() > 15) texts.push_back(std::move(execution.sql));
+        if (parameter_lists.size() < kMax && execution.parameters.capacity() > 0) {
+          execution.parameters.clear();
+          parameter_lists.push_back(std::move(execution.parameters));
+        }
+      }
+      std::vector<Execution>& list = transaction.executions;
+      const std::size_t room = list.capacity();
+      if (room == 0 || room > 2 * kExplicitRoom) continue;
+      auto& lists = room < kExplicitRoom ? single_lists : explicit_lists;
+      if (lists.size() >= kMaxLists) continue;
+      list.clear();
+      lists.push_back(std::move(list));
+    }
+  }
+  /// An empty execution list for a new transaction.
+  void refill(std::vector<Execution>& list, bool is_explicit) {
+    auto& lists = is_explicit ? explicit_lists : single_lists;
+    if (!lists.empty()) {
+      list = std::move(lists.back());
+      lists.pop_back();
+    }
+    // Room for a typical explicit transaction: growing 1, 2, 4, 8 would move
+    // every execution three times.
+    if (is_explicit) list.reserve(kExplicitRoom);
+  }
+  void refill(std::string& text) {
+    if (texts.empty()) return;
+    text = std::move(texts.back());
+    texts.pop_back();
+  }
+  void refill(std::vector<std::optional<std::string>>& parameters) {
+    if (parameter_lists.empty()) return;
+    parameters = std::move(parameter_lists.back());
+    parameter_lists.pop_back();
   }
 };
 
@@ -56,15 +139,15 @@ class SessionOps {
   SessionOps(SessionTracker& tracker, SessionTracker::Session& session)
       : t_(tracker), s_(session) {}
 
-  void execute(Execution execution);
+  void execute(Execution&& execution);
   void resolve_as_autocommit();
   void close(Transaction::End end);
   void emit_unit() { t_.emit_unit(s_); }
 
  private:
-  void execute_outside(Execution execution);
-  void execute_inside(Execution execution);
-  void start_explicit(Execution execution);
+  void execute_outside(Execution&& execution);
+  void execute_inside(Execution&& execution);
+  void start_explicit(Execution&& execution);
   void end_open(Transaction::End end);
   void place(Transaction transaction);
   bool vxid_says_autocommit(const Execution& execution);
@@ -93,13 +176,18 @@ bool parse_number(const std::string& text, double& out) {
 }
 
 // Before authentication the prefix prints "[unknown]" for %u/%d/%a.
-bool known(const std::string& value) { return !value.empty() && value != "[unknown]"; }
+bool known(const std::string& value) {
+  return !value.empty() && std::string_view(value) != std::string_view("[unknown]");
+}
 
 void fill_info(model::SessionInfo& info, const model::RecordHeader& header) {
   if (info.pid == 0) info.pid = header.pid;
   if (!known(info.user) && known(header.user)) info.user = header.user;
   if (!known(info.database) && known(header.database)) info.database = header.database;
-  if (known(header.application)) info.application = header.application;
+  // Runs for every statement: assigns only what changed.
+  if (known(header.application) && info.application != header.application) {
+    info.application = header.application;
+  }
   if (info.client.empty()) info.client = header.client;
 }
 
@@ -127,7 +215,7 @@ std::string TrackerOptions::from_options(const core::OptionMap& options, Tracker
 }
 
 SessionTracker::SessionTracker(TrackerOptions options, core::FindingSink& sink)
-    : options_(options), sink_(sink) {}
+    : options_(options), sink_(sink), recycled_(std::make_unique<Recycled>()) {}
 
 SessionTracker::~SessionTracker() = default;
 
@@ -272,8 +360,10 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     execution.statement_index = i;
     if (take) {
       execution.sql = std::move(movable->sql);
+      recycled_->refill(movable->sql);
       execution.parsed = std::move(parsed);
       execution.parameters = std::move(movable->parameters);
+      recycled_->refill(movable->parameters);
     } else {
       execution.sql = statement.sql;
       execution.parsed = parsed;
@@ -362,6 +452,8 @@ void SessionTracker::emit_unit(Session& session) {
   static std::atomic<std::uint64_t> unit_serials{0};
   session.unit.serial = ++unit_serials;
   for (core::Rule* rule : rules_) rule->on_unit(session.state.info, session.unit, sink_);
+  session.keep_last_execution();
+  recycled_->give(session.unit);
   session.unit = model::UnitOfWork{};
   session.unit_active = false;
   session.unit_executions = 0;
@@ -383,7 +475,7 @@ void SessionTracker::finish() {
 
 // ---- SessionOps: one session's statement state machine ----
 
-void SessionOps::execute(Execution execution) {
+void SessionOps::execute(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   if (s_.undecided && !s_.open) {
     Transaction pending;
@@ -406,8 +498,7 @@ void SessionOps::execute(Execution execution) {
       s_.undecided_vxid = execution.virtual_xid;
       s_.open->executions.push_back(std::move(execution));
       s_.open->end_time = s_.open->executions.back().end;
-      s_.last_execution = s_.open->executions.back();
-      s_.has_last_execution = true;
+      s_.set_last_execution(s_.open->executions.back());
       if (s_.open->executions.size() >= t_.options_.max_undecided_executions) {
         resolve_as_autocommit();
       }
@@ -445,12 +536,10 @@ void SessionOps::resolve_as_autocommit() {
   for (Execution& execution : pending) execute_outside(std::move(execution));
 }
 
-void SessionOps::start_explicit(Execution execution) {
+void SessionOps::start_explicit(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   Transaction transaction;
-  // Room for a typical explicit transaction: growing 1, 2, 4, 8 would move
-  // every execution three times.
-  transaction.executions.reserve(8);
+  t_.recycled_->refill(transaction.executions, /*is_explicit=*/true);
   transaction.sequence = ++s_.transaction_seq;
   transaction.is_explicit = true;
   transaction.begin_time = execution.start;
@@ -466,7 +555,7 @@ void SessionOps::start_explicit(Execution execution) {
   execute_inside(std::move(execution));
 }
 
-void SessionOps::execute_inside(Execution execution) {
+void SessionOps::execute_inside(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   Transaction& open = *s_.open;
   if (statement.kind == sql::Kind::set && statement.isolation != sql::IsolationLevel::unspecified) {
@@ -485,8 +574,7 @@ void SessionOps::execute_inside(Execution execution) {
   const sql::Kind kind = statement.kind;
   open.executions.push_back(std::move(execution));
   open.end_time = open.executions.back().end;
-  s_.last_execution = open.executions.back();
-  s_.has_last_execution = true;
+  s_.set_last_execution(open.executions.back());
   if (is_ending(kind)) {
     const bool rolled_back = kind == sql::Kind::rollback || s_.failed;
     end_open(rolled_back ? Transaction::End::rollback : Transaction::End::commit);
@@ -511,7 +599,7 @@ void SessionOps::execute_inside(Execution execution) {
   }
 }
 
-void SessionOps::execute_outside(Execution execution) {
+void SessionOps::execute_outside(Execution&& execution) {
   const sql::Statement& statement = execution.statement();
   if (statement.kind == sql::Kind::begin) {
     start_explicit(std::move(execution));
@@ -534,9 +622,10 @@ void SessionOps::execute_outside(Execution execution) {
   implicit.end_time = execution.end;
   implicit.end = Transaction::End::commit;
   const bool resets = statement.kind == sql::Kind::discard;
-  s_.last_execution = execution;
-  s_.has_last_execution = true;
+  t_.recycled_->refill(implicit.executions, /*is_explicit=*/false);
   implicit.executions.push_back(std::move(execution));
+  // Moving the transaction (into the unit) keeps its executions where they are.
+  s_.set_last_execution(implicit.executions.back());
   ++t_.stats_.transactions;
   place(std::move(implicit));
   // DISCARD ALL is what pools send when a connection goes back: the request is over.

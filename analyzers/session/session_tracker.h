@@ -104,6 +104,9 @@ class SessionTracker final : public core::SessionDirectory {
   TrackerStats stats_;
   model::Timestamp next_sweep_ = model::kNoTime;
   bool finished_ = false;
+  /// Buffers of the executions of dropped units (defined in session_tracker.cpp).
+  struct Recycled;
+  std::unique_ptr<Recycled> recycled_;
 
   friend class SessionOps;
 };

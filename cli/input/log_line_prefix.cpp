@@ -43,6 +43,57 @@ std::size_t skip_digits(std::string_view s, std::size_t pos) {
   return pos;
 }
 
+// The digits at `pos` (at most what fits: callers bound the count):
+// their value, and the offset after them.
+inline std::size_t read_digits(std::string_view s, std::size_t pos, std::uint64_t& value) {
+  const char* p = s.data() + pos;
+  const char* const end = s.data() + s.size();
+  std::uint64_t v = 0;
+  while (p < end && static_cast<unsigned char>(*p - '0') < 10) v = v * 10 + static_cast<std::uint64_t>(*p++ - '0');
+  value = v;
+  return static_cast<std::size_t>(p - s.data());
+}
+
+// The end of the digits at `pos`, eight bytes at a time: a byte is a digit
+// when (byte ^ '0') <= 9, i.e. adding 0x76 leaves its high bit clear. A carry
+// out of a byte only reaches bytes after the first non-digit.
+inline std::size_t skip_digits_fast(std::string_view s, std::size_t pos) {
+  while (s.size() - pos >= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, s.data() + pos, 8);
+    const std::uint64_t a = x ^ 0x3030303030303030ull;
+    const std::uint64_t other = ((a + 0x7676767676767676ull) | a) & 0x8080808080808080ull;
+    if (other != 0) return pos + static_cast<std::size_t>(__builtin_ctzll(other)) / 8;
+    pos += 8;
+  }
+  while (pos < s.size() && is_digit(s[pos])) ++pos;
+  return pos;
+}
+
+// %v at `p`: "backend/local" or nothing (processes without a backend id);
+// returns the offset after it.
+inline std::size_t scan_virtual_xid(std::string_view line, std::size_t p, PrefixFields& f) {
+  const std::size_t end = skip_digits_fast(line, p);
+  if (end > p && end < line.size() && line[end] == '/') {
+    const std::size_t d = skip_digits_fast(line, end + 1);
+    if (d > end + 1) {
+      f.virtual_xid = std::string_view(line.data() + p, d - p);
+      return d;
+    }
+  }
+  return p;
+}
+
+// %Q at `p`: an optional '-' and digits, or nothing; returns the offset after it.
+inline std::size_t scan_query_id(std::string_view line, std::size_t p, PrefixFields& f) {
+  std::size_t end = p;
+  if (end < line.size() && line[end] == '-') ++end;
+  const std::size_t d = skip_digits_fast(line, end);
+  end = d == end ? p : d;
+  f.query_id = std::string_view(line.data() + p, end - p);
+  return end;
+}
+
 std::uint64_t to_u64(std::string_view digits) {
   std::uint64_t v = 0;
   for (char c : digits) v = v * 10 + static_cast<std::uint64_t>(c - '0');
@@ -186,13 +237,9 @@ bool match_fixed(char e, int padding, std::string_view line, std::size_t pos, Pr
       if (e == 'x') f.xid = to_u64(digits);
       break;
     }
-    case 'Q': {
-      if (end < line.size() && line[end] == '-') ++end;
-      std::size_t d = skip_digits(line, end);
-      end = d == end ? p : d;
-      f.query_id = line.substr(p, end - p);
+    case 'Q':
+      end = scan_query_id(line, p, f);
       break;
-    }
     case 't': case 'm': case 's': {
       ParsedTime pt;
       if (!parse_prefix_time(line.substr(p), pt)) {
@@ -222,19 +269,9 @@ bool match_fixed(char e, int padding, std::string_view line, std::size_t pos, Pr
       f.session_id = line.substr(p, end - p);
       break;
     }
-    case 'v': {
-      end = skip_digits(line, p);
-      if (end > p && end < line.size() && line[end] == '/') {
-        std::size_t d = skip_digits(line, end + 1);
-        if (d > end + 1) {
-          end = d;
-          f.virtual_xid = line.substr(p, end - p);
-          break;
-        }
-      }
-      end = p;  // empty for processes without a backend id
+    case 'v':
+      end = scan_virtual_xid(line, p, f);  // empty for processes without a backend id
       break;
-    }
     case 'e': {
       if (p + 5 > line.size()) return false;
       for (std::size_t i = p; i < p + 5; ++i) {
@@ -436,8 +473,31 @@ void LogLinePrefix::compile_first_path() {
     }
     steps_.push_back(step);
   }
-  if (first_path_ && !steps_.empty() && steps_.front().kind == Step::time) {
+  // The memo: for a first path that starts with the time and sets no field
+  // twice (holes and kept values could then disagree on the last word).
+  std::string escapes;
+  bool repeats = false;
+  for (const Step& step : steps_) {
+    if (step.escape == 0) continue;
+    repeats = repeats || escapes.find(step.escape) != std::string::npos;
+    escapes += step.escape;
+  }
+  if (first_path_ && !repeats && steps_.size() < 250 && !steps_.empty() &&
+      steps_.front().kind == Step::time) {
     memo_.resize(kMemoSlots * 2);
+    step_ends_.resize(steps_.size());
+    hole_.assign(steps_.size(), false);
+    const auto is_literal = [](const Step& step) {
+      return step.kind == Step::word || step.kind == Step::literal;
+    };
+    for (std::size_t k = 1; k + 1 < steps_.size(); ++k) {
+      const Step& step = steps_[k];
+      const bool varies =
+          (step.kind == Step::digits && (step.escape == 'l' || step.escape == 'x')) ||
+          (step.kind == Step::fixed && step.padding == 0 &&
+           (step.escape == 'v' || step.escape == 'Q'));
+      hole_[k] = varies && is_literal(steps_[k - 1]) && is_literal(steps_[k + 1]);
+    }
   }
 }
 
@@ -455,7 +515,8 @@ bool LogLinePrefix::match(std::string_view line, PrefixFields& fields, LineTag& 
           fields.zone_known = pt.zone_known;
           return true;
         }
-        if (match_first_path(line, fields, tag)) {
+        fields = PrefixFields{};  // holes run before the miss may have set some
+        if (match_first_path(line, fields, tag, step_ends_.data())) {
           remember(line, pt.length, fields, tag);
           return true;
         }
@@ -481,6 +542,29 @@ constexpr std::string_view PrefixFields::*kViews[] = {
 // after a poor rate.
 constexpr std::uint32_t kMemoWindow = 4096;
 constexpr std::uint32_t kMemoPause = 1u << 16;
+// MemoEntry::hole_numbers: numbers set by a hole rather than kept.
+constexpr std::uint8_t kHoleLine = 1, kHoleXid = 2;
+
+// line[at, at + n) == text[0, n); `text` is readable for n + 8 bytes.
+inline bool same_bytes(std::string_view line, std::size_t at, const char* text, std::size_t n) {
+  if (line.size() - at < n) return false;
+  const char* a = line.data() + at;
+  for (; n >= 8; n -= 8, a += 8, text += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, text, 8);
+    if (x != y) return false;
+  }
+  if (n == 0) return true;
+  if (line.data() + line.size() - a >= 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, text, 8);
+    const std::uint64_t mask = (std::uint64_t{1} << (8 * n)) - 1;  // little-endian
+    return ((x ^ y) & mask) == 0;
+  }
+  return std::memcmp(a, text, n) == 0;
+}
 
 std::size_t memo_slot(std::string_view line, std::size_t pos) {
   std::uint64_t w;
@@ -503,143 +587,213 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
     if (memo_hits_ < kMemoWindow / 8) memo_paused_ = kMemoPause;
     memo_lookups_ = memo_hits_ = 0;
   }
-  const MemoEntry* hit = nullptr;
   const std::size_t slot = memo_slot(line, pos) * 2;
   for (std::size_t way = slot; way < slot + 2; ++way) {
     const MemoEntry& e = memo_[way];
-    if (e.size != 0 && e.size <= line.size() - pos &&
-        std::memcmp(line.data() + pos, e.text, e.size) == 0) {
-      hit = &e;
-      break;
+    if (e.size == 0) continue;
+    std::size_t starts[kMemoHoles + 1];
+    std::size_t p = pos;
+    std::size_t from = 0;
+    bool same = true;
+    for (int k = 0; k <= e.holes; ++k) {
+      const std::size_t length = e.segment_end[k] - from;
+      if (!same_bytes(line, p, e.text + from, length)) {
+        same = false;
+        break;
+      }
+      starts[k] = p;
+      p += length;
+      from = e.segment_end[k];
+      if (k == e.holes) break;
+      // The hole's step, as run_step and match_fixed do it.
+      const Step& hole = steps_[e.hole_step[k]];
+      if (hole.escape == 'v') {
+        p = scan_virtual_xid(line, p, f);
+      } else if (hole.escape == 'Q') {
+        p = scan_query_id(line, p, f);
+      } else {
+        const std::size_t begin = p;
+        std::uint64_t v;
+        p = read_digits(line, p, v);
+        if (p == begin || p - begin > 18) {
+          same = false;
+          break;
+        }
+        (hole.escape == 'l' ? f.session_line : f.xid) = v;
+      }
     }
+    if (!same) continue;
+    ++memo_hits_;
+    for (int k = 0; k < e.views; ++k) {
+      f.*kViews[e.view_index[k]] = std::string_view(
+          line.data() + starts[e.view_segment[k]] + e.view_offset[k], e.view_size[k]);
+    }
+    // Numbers of steps outside the holes (a hole set its own above).
+    f.pid = e.pid;  // %p is never a hole
+    if ((e.hole_numbers & kHoleLine) == 0) f.session_line = e.session_line;
+    if ((e.hole_numbers & kHoleXid) == 0) f.xid = e.xid;
+    tag = e.tag;
+    tag.text_start += starts[e.holes];
+    return true;
   }
-  if (hit == nullptr) return false;
-  ++memo_hits_;
-  const char* base = line.data() + pos;
-  for (int k = 0; k < hit->views; ++k) {
-    f.*kViews[hit->view_index[k]] = std::string_view(base + hit->view_offset[k], hit->view_size[k]);
-  }
-  f.pid = hit->pid;
-  f.session_line = hit->session_line;
-  f.xid = hit->xid;
-  tag = hit->tag;
-  tag.text_start += pos;
-  return true;
+  return false;
 }
 
 void LogLinePrefix::remember(std::string_view line, std::size_t pos, const PrefixFields& f,
                              const LineTag& tag) const {
-  // The bytes through the one after the message start: it ended the
-  // spaces after the severity word. A line ending there is not kept (a
-  // longer line with the same bytes could have one more space).
+  // Through the byte after the message start: it ended the spaces after the
+  // severity word. A line ending there is not kept (a longer line with the
+  // same bytes could have one more space).
   if (memo_paused_ > 0 || tag.text_start >= line.size() || tag.text_start < pos) return;
-  const std::size_t size = tag.text_start + 1 - pos;
-  if (size > kMemoText || line.size() - pos < sizeof(std::uint64_t)) return;
-  const char* base = line.data() + pos;
-  for (int k = 0; k < kMemoViews; ++k) {
-    // Every view of the first path after the time lies in these bytes.
-    const std::string_view v = f.*kViews[k];
-    if (v.data() != nullptr && (v.data() < base || v.data() + v.size() > base + size)) return;
+  if (line.size() - pos < sizeof(std::uint64_t)) return;
+  MemoEntry e;
+  std::size_t seg_begin[kMemoHoles + 1];  // segments in the line
+  std::size_t seg_end[kMemoHoles + 1];
+  std::size_t from = pos;  // the current segment's start
+  for (std::size_t k = 1; k < steps_.size(); ++k) {  // step 0 is the time
+    if (!hole_[k] || e.holes == kMemoHoles) continue;
+    seg_begin[e.holes] = from;
+    seg_end[e.holes] = step_ends_[k - 1];
+    e.hole_step[e.holes] = static_cast<std::uint8_t>(k);
+    ++e.holes;
+    if (steps_[k].kind == Step::digits) {
+      e.hole_numbers |= steps_[k].escape == 'l' ? kHoleLine : kHoleXid;
+    }
+    from = step_ends_[k];
   }
-  const std::size_t slot = memo_slot(line, pos) * 2;
-  memo_[slot + 1] = memo_[slot];  // the older entry makes room
-  MemoEntry& e = memo_[slot];
+  seg_begin[e.holes] = from;
+  seg_end[e.holes] = tag.text_start + 1;
+  std::size_t size = 0;
+  for (int k = 0; k <= e.holes; ++k) {
+    if (seg_end[k] < seg_begin[k]) return;
+    const std::size_t length = seg_end[k] - seg_begin[k];
+    if (size + length > kMemoText) return;
+    std::memcpy(e.text + size, line.data() + seg_begin[k], length);
+    size += length;
+    e.segment_end[k] = static_cast<std::uint16_t>(size);
+  }
   e.size = static_cast<std::uint16_t>(size);
-  std::memcpy(e.text, base, size);
-  e.views = 0;
-  for (int k = 0; k < kMemoViews; ++k) {
-    const std::string_view v = f.*kViews[k];
-    if (v.data() == nullptr) continue;
-    e.view_index[e.views] = static_cast<std::uint8_t>(k);
-    e.view_offset[e.views] = static_cast<std::uint16_t>(v.data() - base);
-    e.view_size[e.views] = static_cast<std::uint16_t>(v.size());
+  for (int v = 0; v < kMemoViews; ++v) {
+    const std::string_view view = f.*kViews[v];
+    if (view.data() == nullptr) continue;
+    const std::size_t at = static_cast<std::size_t>(view.data() - line.data());
+    int segment = -1;
+    for (int k = 0; k <= e.holes; ++k) {
+      if (at >= seg_begin[k] && at + view.size() <= seg_end[k]) segment = k;
+    }
+    if (segment < 0) {
+      // Set by a hole (a %v or %Q run again on a hit), or somewhere the
+      // memo cannot follow: then the line is not kept.
+      bool from_hole = false;
+      for (int k = 0; k < e.holes; ++k) {
+        if (at >= seg_end[k] && at + view.size() <= seg_begin[k + 1]) from_hole = true;
+      }
+      if (!from_hole) return;
+      continue;
+    }
+    e.view_index[e.views] = static_cast<std::uint8_t>(v);
+    e.view_segment[e.views] = static_cast<std::uint8_t>(segment);
+    e.view_offset[e.views] = static_cast<std::uint16_t>(at - seg_begin[segment]);
+    e.view_size[e.views] = static_cast<std::uint16_t>(view.size());
     ++e.views;
   }
   e.pid = f.pid;
   e.session_line = f.session_line;
   e.xid = f.xid;
   e.tag = tag;
-  e.tag.text_start -= pos;
+  e.tag.text_start -= seg_begin[e.holes];
+  const std::size_t slot = memo_slot(line, pos) * 2;
+  memo_[slot + 1] = memo_[slot];  // the older entry makes room
+  memo_[slot] = e;
 }
 
-bool LogLinePrefix::match_first_path(std::string_view line, PrefixFields& f, LineTag& tag) const {
+// One step of the first path at `pos`; advances `pos`. False when the line
+// does not continue this way.
+inline bool LogLinePrefix::run_step(const Step& s, std::string_view line, std::size_t& pos,
+                                    PrefixFields& f) const {
   const char* const data = line.data();
   const std::size_t size = line.size();
-  std::size_t pos = 0;
-  for (const Step& s : steps_) {
-    switch (s.kind) {
-      case Step::word: {
-        if (size - pos < s.size) return false;
-        if (size - pos >= sizeof s.bytes) {
-          std::uint64_t w;
-          std::memcpy(&w, data + pos, sizeof w);
-          if ((w & s.mask) != s.bytes) return false;
-        } else if (std::memcmp(data + pos, &s.bytes, s.size) != 0) {
-          return false;
-        }
-        pos += s.size;
-        break;
+  switch (s.kind) {
+    case Step::word: {
+      if (size - pos < s.size) return false;
+      if (size - pos >= sizeof s.bytes) {
+        std::uint64_t w;
+        std::memcpy(&w, data + pos, sizeof w);
+        if ((w & s.mask) != s.bytes) return false;
+      } else if (std::memcmp(data + pos, &s.bytes, s.size) != 0) {
+        return false;
       }
-      case Step::literal: {
-        const std::string& lit = tokens_[s.token].literal;
-        if (size - pos < lit.size() || std::memcmp(data + pos, lit.data(), lit.size()) != 0) {
-          return false;
-        }
-        pos += lit.size();
-        break;
-      }
-      case Step::skip:
-        break;  // %q: the session part follows
-      case Step::free_char:
-      case Step::free_text: {
-        std::size_t end;
-        if (s.kind == Step::free_char) {
-          const void* hit = pos < size ? std::memchr(data + pos, s.end_char, size - pos) : nullptr;
-          if (hit == nullptr) return false;
-          end = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
-        } else {
-          end = line.find(tokens_[s.token].literal, pos);
-          if (end == std::string_view::npos) return false;
-        }
-        const std::string_view value = trim_spaces(line.substr(pos, end - pos));
-        if (s.field != nullptr) {
-          f.*s.field = value;
-        } else {
-          set_free(s.escape, value, f);
-        }
-        pos = end;
-        break;
-      }
-      case Step::time: {
-        ParsedTime pt;
-        if (!parse_prefix_time(line.substr(pos), pt)) return false;
-        pos += pt.length;
-        f.time = pt.time;
-        f.zone_known = pt.zone_known;
-        break;
-      }
-      case Step::digits: {
-        std::size_t end = pos;
-        std::uint64_t v = 0;
-        while (end < size && is_digit(data[end])) v = v * 10 + static_cast<std::uint64_t>(data[end++] - '0');
-        if (end == pos || end - pos > 18) return false;
-        if (s.escape == 'p') {
-          f.pid = static_cast<std::int32_t>(v);
-        } else if (s.escape == 'l') {
-          f.session_line = v;
-        } else {
-          f.xid = v;
-        }
-        pos = end;
-        break;
-      }
-      case Step::fixed: {
-        std::size_t end = 0;
-        if (!match_fixed(s.escape, s.padding, line, pos, f, end)) return false;
-        pos = end;
-        break;
-      }
+      pos += s.size;
+      return true;
     }
+    case Step::literal: {
+      const std::string& lit = tokens_[s.token].literal;
+      if (size - pos < lit.size() || std::memcmp(data + pos, lit.data(), lit.size()) != 0) {
+        return false;
+      }
+      pos += lit.size();
+      return true;
+    }
+    case Step::skip:
+      return true;  // %q: the session part follows
+    case Step::free_char:
+    case Step::free_text: {
+      std::size_t end;
+      if (s.kind == Step::free_char) {
+        const void* hit = pos < size ? std::memchr(data + pos, s.end_char, size - pos) : nullptr;
+        if (hit == nullptr) return false;
+        end = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+      } else {
+        end = line.find(tokens_[s.token].literal, pos);
+        if (end == std::string_view::npos) return false;
+      }
+      const std::string_view value = trim_spaces(line.substr(pos, end - pos));
+      if (s.field != nullptr) {
+        f.*s.field = value;
+      } else {
+        set_free(s.escape, value, f);
+      }
+      pos = end;
+      return true;
+    }
+    case Step::time: {
+      ParsedTime pt;
+      if (!parse_prefix_time(line.substr(pos), pt)) return false;
+      pos += pt.length;
+      f.time = pt.time;
+      f.zone_known = pt.zone_known;
+      return true;
+    }
+    case Step::digits: {
+      std::uint64_t v;
+      const std::size_t end = read_digits(line, pos, v);
+      if (end == pos || end - pos > 18) return false;
+      if (s.escape == 'p') {
+        f.pid = static_cast<std::int32_t>(v);
+      } else if (s.escape == 'l') {
+        f.session_line = v;
+      } else {
+        f.xid = v;
+      }
+      pos = end;
+      return true;
+    }
+    case Step::fixed: {
+      std::size_t end = 0;
+      if (!match_fixed(s.escape, s.padding, line, pos, f, end)) return false;
+      pos = end;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool LogLinePrefix::match_first_path(std::string_view line, PrefixFields& f, LineTag& tag,
+                                     std::size_t* step_ends) const {
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < steps_.size(); ++k) {
+    if (!run_step(steps_[k], line, pos, f)) return false;
+    if (step_ends != nullptr) step_ends[k] = pos;
   }
   return parse_line_tag(line, pos, tag);
 }

@@ -80,26 +80,39 @@ class LogLinePrefix {
     std::string_view PrefixFields::*field = nullptr;  // free steps: where the value goes
   };
   void compile_first_path();
-  bool match_first_path(std::string_view line, PrefixFields& fields, LineTag& tag) const;
+  bool run_step(const Step& s, std::string_view line, std::size_t& pos, PrefixFields& f) const;
+  /// The first path; when `step_ends` is given, the offset after each step.
+  bool match_first_path(std::string_view line, PrefixFields& fields, LineTag& tag,
+                        std::size_t* step_ends = nullptr) const;
   // The lines of one session repeat what follows their timestamp
-  // ("[1893] app@db/pgbench 0 LOG:  "), and the first path's result is a
-  // function of those bytes alone (through the byte that ended the spaces
-  // after the severity word): a line that repeats them is answered from the
-  // memo, only its time parsed. Prefixes whose lines rarely repeat (%l, %c
-  // with short sessions) switch the memo off for a while.
+  // ("[1893] app@db/pgbench 0 LOG:  ") but for a few numbers (%l counts
+  // lines, %x %v change with the transaction, %Q with the statement). The
+  // first path's result is a function of those bytes, so the memo keeps
+  // them as segments with "holes" where such a step is run again, and a line
+  // whose segments repeat only has its time and its holes parsed. A hole's
+  // neighbours are literals, so its bytes cannot change what they match; the
+  // last segment runs through the byte that ended the spaces after the
+  // severity word. Prefixes whose lines still rarely repeat switch the memo
+  // off for a while.
   static constexpr std::size_t kMemoText = 120;
   static constexpr std::size_t kMemoSlots = 64;  // two entries each
   static constexpr int kMemoViews = 10;
+  static constexpr int kMemoHoles = 6;
   struct MemoEntry {
-    std::uint16_t size = 0;  // bytes of `text` (0: empty)
-    std::uint8_t views = 0;  // the views set, first `views` of these:
-    std::uint8_t view_index[kMemoViews] = {};  // which view (kViews order)
-    std::uint16_t view_offset[kMemoViews] = {};
+    std::uint16_t size = 0;  // bytes of `text`, all segments (0: empty)
+    std::uint8_t holes = 0;
+    std::uint8_t hole_numbers = 0;  // session line, xid set by a hole
+    std::uint8_t hole_step[kMemoHoles] = {};          // the step run after segment k
+    std::uint16_t segment_end[kMemoHoles + 1] = {};   // in `text`
+    std::uint8_t views = 0;  // the views set outside holes, first `views` of these:
+    std::uint8_t view_index[kMemoViews] = {};    // which view (kViews order)
+    std::uint8_t view_segment[kMemoViews] = {};
+    std::uint16_t view_offset[kMemoViews] = {};  // from the segment's start
     std::uint16_t view_size[kMemoViews] = {};
     std::int32_t pid = 0;
     std::uint64_t session_line = 0, xid = 0;
-    LineTag tag;  // text_start counted from the end of the time
-    char text[kMemoText];
+    LineTag tag;  // text_start counted from the last segment's start
+    char text[kMemoText + 8] = {};  // 8 more: compared a word at a time
   };
   bool match_memo(std::string_view line, std::size_t pos, PrefixFields& fields,
                   LineTag& tag) const;
@@ -118,7 +131,9 @@ class LogLinePrefix {
   bool first_path_ = false;  // every free-text escape is ended by a literal
   // The memo (empty unless the first path starts with a %m/%t time). It
   // makes match() unsafe to call from two threads at once on one matcher.
+  std::vector<bool> hole_;  // steps_[k] is run again on a memo hit (a number that varies)
   mutable std::vector<MemoEntry> memo_;
+  mutable std::vector<std::size_t> step_ends_;  // scratch for remember()
   mutable std::uint32_t memo_lookups_ = 0, memo_hits_ = 0, memo_paused_ = 0;
 };
 

@@ -283,8 +283,46 @@ TEST_CASE("prefix: the memo of repeated line tails never changes a result", "[in
       }
     }
   }
-  // A prefix whose every line differs (%l counts lines): still right while
-  // the memo pauses itself.
+  // The prefix README recommends: %l, %v, %x and %Q change from line to
+  // line and are parsed again on a memo hit (holes), the rest is compared.
+  const std::string full = "%m [%p] %q%c %l %v %x %u@%d/%a %r %Q ";
+  const std::vector<std::string> full_tails = {
+      "[7] 6751.7 1 3/0 0 bob@db/app [local] 0 LOG:  a",
+      "[7] 6751.7 2 3/1 0 bob@db/app [local] 0 LOG:  b",
+      "[7] 6751.7 3 3/12 731 bob@db/app [local] -4321 LOG:  c",
+      "[7] 6751.7 40 3/12 731 bob@db/app [local] 98765 ERROR:  d",
+      "[7] 6751.7 41  0 bob@db/app [local] 0 LOG:  no vxid",
+      "[7] 6751.7 42 3/ 0 bob@db/app [local] 0 LOG:  half a vxid",
+      "[7] 6751.7 43 3/12 x bob@db/app [local] 0 LOG:  not a number",
+      "[7] 6751.7 44 3/12 7 bob@db/app [local]  LOG:  no query id",
+      "[7] 6751.7 45 3/12 7 bob@db/app 127.0.0.1(5432) 12 LOG:  tcp",
+      "[7] 6751.8 1 3/0 0 bob@db/app [local] 0 LOG:  next session",
+      "[8] LOG:  checkpoint starting",
+      "[7] 6751.7 46 3/12 12 x 7 bob@db/app [local] 0 LOG:  xid look-alike",
+      "[7] 6751.7 47 12345678/1234567890123 7 bob@db/app [local] -1234567890123456789 LOG:  long",
+      "[7] 6751.7 48 12345678/12345678 7 bob@db/app [local] 12345678 LOG:  eight digits",
+      "[7] 6751.7 49 12345678/ 7 bob@db/app [local] - LOG:  signs without digits",
+  };
+  LogLinePrefix warm_full(full);
+  for (int round = 0; round < 4; ++round) {
+    for (std::size_t i = 0; i < full_tails.size() * 3; ++i) {
+      const std::string line =
+          "2026-03-01 10:20:3" + std::to_string(i % 10) + ".125 UTC " +
+          full_tails[(i * (round + 1) + round) % full_tails.size()];
+      PrefixFields a, b;
+      LineTag ta, tb;
+      const bool ok_warm = warm_full.match(line, a, ta);
+      LogLinePrefix fresh(full);
+      const bool ok_fresh = fresh.match(line, b, tb);
+      INFO(line);
+      REQUIRE(ok_warm == ok_fresh);
+      if (!ok_warm) continue;
+      CHECK(same(a, b));
+      CHECK(ta.level == tb.level);
+      CHECK(ta.text_start == tb.text_start);
+    }
+  }
+  // Every line differs in %l: the holes keep the memo useful.
   LogLinePrefix counted("%m [%p-%l] ");
   for (int n = 1; n <= 20000; ++n) {
     const std::string line =
@@ -293,6 +331,18 @@ TEST_CASE("prefix: the memo of repeated line tails never changes a result", "[in
     LineTag tag;
     REQUIRE(counted.match(line, f, tag));
     REQUIRE(f.session_line == static_cast<std::uint64_t>(n));
+    REQUIRE(f.pid == 7);
     REQUIRE(line.substr(tag.text_start) == "line " + std::to_string(n));
+  }
+  // Every line differs where no hole can be (%c): still right while the
+  // memo pauses itself.
+  LogLinePrefix sessions("%m [%c] ");
+  for (int n = 1; n <= 20000; ++n) {
+    const std::string id = "6751." + std::to_string(n);
+    const std::string line = "2026-03-01 10:20:30.125 UTC [" + id + "] LOG:  line";
+    PrefixFields f;
+    LineTag tag;
+    REQUIRE(sessions.match(line, f, tag));
+    REQUIRE(f.session_id == id);
   }
 }
