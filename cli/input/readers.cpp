@@ -1,9 +1,13 @@
 // The format readers: stderr (any log_line_prefix), csvlog, jsonlog, syslog,
 // Google Cloud SQL (textPayload) and CloudNativePG (record) envelopes.
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "cli/input/byte_scan.h"
 #include "cli/input/json_scan.h"
@@ -39,29 +43,120 @@ T to_number(std::string_view s) {
   return v;
 }
 
+// to_number with the common case (a few plain digits) inlined.
+template <typename T>
+inline T read_number(std::string_view s) {
+  if (!s.empty() && s.size() < static_cast<std::size_t>(std::numeric_limits<T>::digits10)) {
+    T v = 0;
+    for (char c : s) {
+      const unsigned d = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
+      if (d > 9) return to_number<T>(s);
+      v = static_cast<T>(v * 10 + static_cast<T>(d));
+    }
+    return v;
+  }
+  return s.empty() ? T{} : to_number<T>(s);
+}
+
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline std::uint32_t load4(const char* p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// Texts of up to 32 bytes are compared with overlapping loads rather than a
+// memcmp call (session ids, vxids, timestamps).
+[[gnu::always_inline]] inline bool same_text(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 32) return std::memcmp(a, b, n) == 0;
+    std::uint64_t d = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
+    if (n > 16) d |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
+    return d == 0;
+  }
+  if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
+  if (n == 0) return true;
+  return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+
+// Session fields (user, database, client, application) repeat from one record
+// to the next, and a changed session id or vxid mostly keeps its length:
+// comparing, or overwriting in place, is cheaper than assign().
+[[gnu::always_inline]] inline void set_text(std::string& field, std::string_view v) {
+  const std::size_t n = v.size();
+  if (field.size() != n) {
+    field.assign(v.data(), n);
+    return;
+  }
+  char* d = field.data();
+  if (same_text(d, v.data(), n)) return;
+  if (n >= 8 && n <= 16) {
+    const std::uint64_t head = load8(v.data()), tail = load8(v.data() + n - 8);
+    std::memcpy(d, &head, 8);
+    std::memcpy(d + n - 8, &tail, 8);
+  } else {
+    std::memcpy(d, v.data(), n);
+  }
+}
+
+// Plain digits as in short_digits(), up to 8 of them at once when the 8 bytes
+// from `s` are readable (`readable_end`): the "parse eight digits" SWAR steps.
+template <typename T>
+inline T read_number(std::string_view s, const char* readable_end) {
+  const std::size_t n = s.size();
+  if (n >= 1 && n <= 8 && s.data() + 8 <= readable_end) {
+    // The digits at the top of the word, '0' bytes below: leading zeros.
+    std::uint64_t w = load8(s.data());
+    if (n < 8) w = (w << (8 * (8 - n))) | (0x3030303030303030ull >> (8 * n));
+    if ((w & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull &&
+        ((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull) {
+      w -= 0x3030303030303030ull;
+      w = (w * 10) + (w >> 8);  // pairs of digits
+      w = (((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+           (((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+      return static_cast<T>(w);
+    }
+  }
+  return read_number<T>(s);
+}
+
 // Parses csvlog/jsonlog timestamps, remembering the last one: consecutive
 // records mostly share their millisecond, and comparing ~27 bytes is much
 // cheaper than parsing them (the result is the same, parsing is pure).
 class TimeCache {
  public:
-  model::Timestamp parse(std::string_view s, bool& zone_known) {
-    if (!valid_ || s != text_) {
-      ParsedTime pt;
-      ok_ = parse_sql_time(s, true, pt);
-      time_ = ok_ ? pt.time : model::kNoTime;
-      zone_known_ = pt.zone_known;
-      text_.assign(s);
-      valid_ = true;
-    }
+  [[gnu::always_inline]] model::Timestamp parse(std::string_view s, bool& zone_known) {
+    if (!valid_ || s.size() != text_.size() || !same_text(s.data(), text_.data(), s.size()))
+      reparse(s);
     if (ok_) zone_known = zone_known_;
     return time_;
   }
 
  private:
+  [[gnu::noinline]] void reparse(std::string_view s) {
+    ParsedTime pt;
+    ok_ = parse_sql_time(s, true, pt);
+    time_ = ok_ ? pt.time : model::kNoTime;
+    zone_known_ = pt.zone_known;
+    text_.assign(s);
+    valid_ = true;
+  }
+
   std::string text_;
   model::Timestamp time_ = model::kNoTime;
   bool ok_ = false, zone_known_ = true, valid_ = false;
 };
+
+// The level of a severity word; LOG, most records' word, without the lookup.
+inline model::LogLevel read_level(std::string_view word) {
+  if (word.size() == 3 && word[0] == 'L' && word[1] == 'O' && word[2] == 'G') return model::LogLevel::log;
+  bool localized = false;
+  return level_from_word(word, localized);
+}
 
 // Removes " at character N" that stderr appends to error messages (csvlog and
 // jsonlog keep the position in its own field), so every format says the same.
@@ -149,6 +244,30 @@ std::string* string_column(model::LogRecord& r, int column) {
   }
 }
 
+// The columns that fill a LogRecord field, as bits.
+constexpr std::uint32_t kRecordColumns = [] {
+  std::uint32_t bits = 0;
+  for (int c : {kLogTime, kUser, kDatabase, kPid, kConnectionFrom, kSessionId, kSessionLine, kVxid,
+                kXid, kSeverity, kSqlState, kMessage, kDetail, kHint, kInternalQuery, kContext,
+                kQuery, kLocation, kApplication, kBackendType})
+    bits |= std::uint32_t{1} << c;
+  return bits;
+}();
+
+// The field of a column as clear_record() leaves it.
+void reset_column(model::LogRecord& r, int column) {
+  switch (column) {
+    case kLogTime: r.header.time = model::kNoTime; break;
+    case kPid: r.header.pid = 0; break;
+    case kSessionLine: r.header.session_line = 0; break;
+    case kXid: r.header.xid = 0; break;
+    case kSeverity: r.level = model::LogLevel::unknown; break;
+    default:
+      if (std::string* s = string_column(r, column)) s->clear();
+      break;
+  }
+}
+
 // Fills the non-string fields (time, numbers, severity) from a csvlog column
 // (also used for jsonlog and CloudNativePG, whose keys map to the columns).
 void set_scalar_column(model::LogRecord& r, int column, std::string_view v, TimeCache& times,
@@ -191,6 +310,11 @@ class CsvReader final : public RecordReader {
       // The common case: a whole record on one line, parsed in place. A
       // record whose fields are all well formed has an even number of quotes,
       // so it cannot continue on the next line.
+      Parsed fast;
+      if (parse_line_fast(l.text, fast)) {
+        finish_record(fast, l.number, 1);
+        return;
+      }
       Parsed p = parse_fields(l.text);
       if (p.result == Fields::complete && !p.quote_in_bare) {
         finish_record(p, l.number, 1);
@@ -325,6 +449,124 @@ class CsvReader final : public RecordReader {
     return p;
   }
 
+  // One pass over a one-line record with 64-byte masks of its commas and
+  // quotes: the commas outside quotes (prefix_xor of the quotes) are the field
+  // ends, walked bit by bit rather than byte by byte. False, with
+  // record_ untouched, when a quote is out of place (in a bare field, text
+  // after a closing quote, unbalanced): parse_fields() then reads the line as
+  // before. Accepts exactly the lines where every field is bare without
+  // quotes or '"' (text | '""')* '"', which parse_fields() reads the same way.
+  bool parse_line_fast(std::string_view text, Parsed& p) {
+    const char* s = text.data();
+    const std::size_t n = text.size();
+    std::uint64_t inside_carry = 0;  // all ones when a block starts inside quotes
+    std::uint64_t close_carry = 0;   // 1 when the last block ended on a closing quote
+    std::uint64_t start_carry = 1;   // 1 when a block's first byte starts a field
+    std::uint64_t doubled = 0;       // any '""' in the line
+    // starts_[c] is where field c starts (c <= kCsvColumns); columns after
+    // that are only counted.
+    std::size_t column = 0;
+    starts_[0] = 0;
+    // Masks of one block (bits past the end of the line are clear) to field
+    // starts; false when a quote is out of place.
+    auto block = [&](ByteMasks m, std::size_t base) __attribute__((always_inline)) {
+      const std::uint64_t quotes = m.b;
+      std::uint64_t seps = m.a;
+      if ((quotes | inside_carry | close_carry) != 0) {
+        const std::uint64_t inside = prefix_xor(quotes) ^ inside_carry;
+        inside_carry = std::uint64_t{0} - (inside >> 63);
+        seps &= ~inside;
+        const std::uint64_t opening = quotes & inside, closing = quotes & ~inside;
+        const std::uint64_t after_close = (closing << 1) | close_carry;
+        close_carry = closing >> 63;
+        const std::uint64_t starts = (seps << 1) | start_carry;
+        // An opening quote starts a field or doubles a quote; a closing quote
+        // is followed by a separator, the end of the line (no bit), or the
+        // second quote of a pair.
+        if (((opening & ~(starts | after_close)) | (after_close & ~(seps | opening) & m.valid)) != 0)
+          return false;
+        doubled |= opening & after_close;  // the second quote of each '""'
+      }
+      start_carry = seps >> 63;
+      if (column + 64 <= kCsvColumns + kMaxSepsPerBlock) {
+        // Stored unchecked: starts_ has room for a block's worth past the end.
+        std::size_t* out = starts_ + column;
+        const std::size_t after = base + 1;
+        for (; seps != 0; seps &= seps - 1)
+          *++out = after + static_cast<unsigned>(std::countr_zero(seps));
+        column = static_cast<std::size_t>(out - starts_);
+      } else {
+        column += static_cast<std::size_t>(std::popcount(seps));  // only counted
+      }
+      return true;
+    };
+    std::size_t base = 0;
+    for (; base + 64 <= n; base += 64) {
+      if (!block(byte_masks64<',', '"'>(s + base), base)) return false;
+    }
+    if (base < n) {
+      // The last bytes: the block that ends with the line, shifted down to
+      // `base`, when the line is that long (no copy), else a padded copy.
+      ByteMasks m;
+      if (n >= 64) {
+        m = byte_masks64<',', '"'>(s + n - 64);
+        const unsigned shift = static_cast<unsigned>(64 - (n - base));
+        m.a >>= shift;
+        m.b >>= shift;
+        m.valid = ~std::uint64_t{0} >> shift;
+      } else {
+        m = byte_masks_tail<',', '"'>(s + base, n - base);
+      }
+      if (!block(m, base)) return false;
+    }
+    if (inside_carry != 0) return false;  // the record goes on on the next line
+    ++column;
+    if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
+    const int fields = static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
+    auto field = [&](int c) __attribute__((always_inline)) {
+      // Columns this record does not have (older servers) are empty.
+      if (c >= fields) return std::string_view{};
+      std::string_view v(s + starts_[c], starts_[c + 1] - 1 - starts_[c]);
+      if (v.empty() || v.front() != '"') return v;
+      v = v.substr(1, v.size() - 2);
+      if (doubled != 0 && v.find('"') != std::string_view::npos) {
+        field_.clear();
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          field_ += v[i];
+          if (v[i] == '"') ++i;  // the second quote of the pair
+        }
+        v = field_;
+      }
+      return v;
+    };
+    model::RecordHeader& h = record_.header;
+    std::string_view v = field(kLogTime);
+    h.time = v.empty() ? model::kNoTime : times_.parse(v, p.zone_known);
+    set_text(h.user, field(kUser));
+    set_text(h.database, field(kDatabase));
+    h.pid = read_number<std::int32_t>(field(kPid), s + n);
+    set_text(h.client, field(kConnectionFrom));
+    set_text(h.session_id, field(kSessionId));
+    h.session_line = read_number<std::uint64_t>(field(kSessionLine), s + n);
+    set_text(h.virtual_xid, field(kVxid));
+    h.xid = read_number<std::uint64_t>(field(kXid), s + n);
+    v = field(kSeverity);
+    record_.level = v.empty() ? model::LogLevel::unknown : read_level(v);
+    set_text(h.sqlstate, field(kSqlState));
+    v = field(kMessage);
+    record_.message.assign(v.data(), v.size());
+    set_text(record_.detail, field(kDetail));
+    set_text(record_.hint, field(kHint));
+    set_text(record_.query, field(kInternalQuery));
+    set_text(record_.context, field(kContext));
+    set_text(record_.statement, field(kQuery));
+    set_text(record_.location, field(kLocation));
+    set_text(h.application, field(kApplication));
+    set_text(h.backend_type, field(kBackendType));
+    p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
+    return true;
+  }
+
   // Fields are cleared before a record is parsed: strings are appended to,
   // which is cheaper than assign(). Unused columns cost nothing.
   void set_field(int column, std::string_view v, bool& zone_known) {
@@ -374,6 +616,10 @@ class CsvReader final : public RecordReader {
   model::LogRecord record_;
   TimeCache times_;
   std::string field_;
+  // Field starts of parse_line_fast, with room for one block of separators
+  // past the columns it keeps.
+  static constexpr std::size_t kMaxSepsPerBlock = 64;
+  std::size_t starts_[kCsvColumns + 1 + kMaxSepsPerBlock] = {};
   std::string pending_;
   bool in_quote_ = false;
   std::uint64_t first_line_ = 0, lines_ = 0;
@@ -410,44 +656,52 @@ constexpr JsonKey kJsonKeys[] = {
 
 constexpr int kNoColumn = -1, kRemotePort = -2;
 
+// key == lit for a key whose length the caller has checked: fixed-size loads
+// rather than a compare call.
+template <std::size_t N>
+[[gnu::always_inline]] constexpr bool key_is(std::string_view key, const char (&lit)[N]) {
+  if (std::is_constant_evaluated()) return key == std::string_view(lit, N - 1);
+  return same_text(key.data(), lit, N - 1);
+}
+
 // The column of a jsonlog key (kJsonKeys), kRemotePort, or kNoColumn. A
 // switch on the length first: every line has ~15 keys, most of them used.
-constexpr int jsonlog_column(std::string_view key) {
+[[gnu::always_inline]] constexpr int jsonlog_column(std::string_view key) {
   switch (key.size()) {
-    case 3: if (key == "pid") return kPid; break;
+    case 3: if (key_is(key, "pid")) return kPid; break;
     case 4:
-      if (key == "user") return kUser;
-      if (key == "vxid") return kVxid;
-      if (key == "txid") return kXid;
-      if (key == "hint") return kHint;
+      if (key_is(key, "user")) return kUser;
+      if (key_is(key, "vxid")) return kVxid;
+      if (key_is(key, "txid")) return kXid;
+      if (key_is(key, "hint")) return kHint;
       break;
     case 6:
-      if (key == "dbname") return kDatabase;
-      if (key == "detail") return kDetail;
+      if (key_is(key, "dbname")) return kDatabase;
+      if (key_is(key, "detail")) return kDetail;
       break;
     case 7:
-      if (key == "message") return kMessage;
-      if (key == "context") return kContext;
+      if (key_is(key, "message")) return kMessage;
+      if (key_is(key, "context")) return kContext;
       break;
-    case 8: if (key == "line_num") return kSessionLine; break;
+    case 8: if (key_is(key, "line_num")) return kSessionLine; break;
     case 9:
-      if (key == "timestamp") return kLogTime;
-      if (key == "statement") return kQuery;
+      if (key_is(key, "timestamp")) return kLogTime;
+      if (key_is(key, "statement")) return kQuery;
       break;
     case 10:
-      if (key == "session_id") return kSessionId;
-      if (key == "state_code") return kSqlState;
+      if (key_is(key, "session_id")) return kSessionId;
+      if (key_is(key, "state_code")) return kSqlState;
       break;
     case 11:
-      if (key == "remote_host") return kConnectionFrom;
-      if (key == "remote_port") return kRemotePort;
+      if (key_is(key, "remote_host")) return kConnectionFrom;
+      if (key_is(key, "remote_port")) return kRemotePort;
       break;
-    case 12: if (key == "backend_type") return kBackendType; break;
+    case 12: if (key_is(key, "backend_type")) return kBackendType; break;
     case 14:
-      if (key == "error_severity") return kSeverity;
-      if (key == "internal_query") return kInternalQuery;
+      if (key_is(key, "error_severity")) return kSeverity;
+      if (key_is(key, "internal_query")) return kInternalQuery;
       break;
-    case 16: if (key == "application_name") return kApplication; break;
+    case 16: if (key_is(key, "application_name")) return kApplication; break;
     default: break;
   }
   return kNoColumn;
@@ -481,18 +735,25 @@ class JsonReader final : public RecordReader {
       if (is_text_line(text)) ctx_.noise(); else ctx_.skip(l.number);
       return;
     }
-    clear_record(record_);
     record_.header.where = {ctx_.input, l.number};
     port_.clear();
     bool zone_known = true;
     bool is_record = kind_ == Kind::jsonlog;
-    std::size_t pos = 0;
-    bool ok;
-    if (kind_ == Kind::jsonlog) {
+    bool ok = true;
+    if (kind_ == Kind::jsonlog && scan_jsonlog_fast(text, zone_known)) {
+      // Read in one pass (the common case).
+    } else if (kind_ == Kind::jsonlog) {
+      filled_ = kRecordColumns;  // whatever the general way sets
+      clear_record(record_);
+      port_.clear();
+      zone_known = true;
+      std::size_t pos = 0;
       ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
         set_column(jsonlog_column(key), v, zone_known);
       });
     } else {
+      clear_record(record_);
+      std::size_t pos = 0;
       ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
         if (key == "record" && v.type == JsonValue::Type::object) {
           std::size_t inner = 0;
@@ -517,6 +778,7 @@ class JsonReader final : public RecordReader {
     if (!port_.empty()) {
       record_.header.client += ':';
       record_.header.client += port_;
+      filled_ |= std::uint32_t{1} << kConnectionFrom;
     }
     if (!zone_known && !warned_zone_) {
       warned_zone_ = true;
@@ -527,6 +789,123 @@ class JsonReader final : public RecordReader {
   void finish() override {}
 
  private:
+  // jsonlog as the server writes it, in one pass: no spaces between tokens, no
+  // backslash anywhere in the line (so every '"' delimits a string), no
+  // nested value. Quote positions come from 64-byte masks; the members are
+  // then walked from quote to quote. Gives the record scan_json_object() and
+  // set_column() would give, else false (record_ and port_ partly written)
+  // and the caller reads the line the general way.
+  bool scan_jsonlog_fast(std::string_view text, bool& zone_known) {
+    const char* s = text.data();
+    const std::size_t n = text.size();
+    const std::size_t words = (n + 63) / 64;
+    if (quote_bits_.size() < words) quote_bits_.resize(words);
+    std::uint64_t* q = quote_bits_.data();
+    std::size_t base = 0;
+    bool backslash = false;
+    for (; base + 64 <= n; base += 64) {
+      q[base / 64] = mask64_and_any<'"', '\\'>(s + base, backslash);
+      if (backslash) return false;
+    }
+    if (base < n) {
+      if (n >= 64) {  // the block ending with the line, shifted down
+        q[base / 64] = mask64_and_any<'"', '\\'>(s + n - 64, backslash) >> (64 - (n - base));
+      } else {
+        const ByteMasks m = byte_masks_tail<'"', '\\'>(s + base, n - base);
+        q[base / 64] = m.a;
+        backslash = m.b != 0;
+      }
+      if (backslash) return false;
+    }
+    // The first '"' at or after `from` (< n), or n.
+    auto quote_from = [&](std::size_t from) __attribute__((always_inline)) {
+      std::size_t w = from / 64;
+      std::uint64_t bits = q[w] >> (from % 64);
+      if (bits != 0) return from + static_cast<unsigned>(std::countr_zero(bits));
+      while (++w < words) {
+        if (q[w] != 0) return w * 64 + static_cast<unsigned>(std::countr_zero(q[w]));
+      }
+      return n;
+    };
+    std::uint32_t seen = 0;  // bit per column
+    std::size_t i = 1;  // after the '{'
+    // The closing '}' at the end stops every step below before the end of
+    // the text, so only the search for a closing quote needs a bound.
+    if (n < 2 || s[1] == '}' || s[n - 1] != '}') return false;
+    while (true) {
+      if (s[i] != '"') return false;
+      const std::size_t key_end = quote_from(i + 1);
+      if (key_end >= n || s[key_end + 1] != ':') return false;
+      const std::string_view key(s + i + 1, key_end - i - 1);
+      const std::size_t v = key_end + 2;
+      std::string_view raw;
+      bool is_null = false;
+      if (s[v] == '"') {
+        const std::size_t end = quote_from(v + 1);
+        if (end >= n) return false;
+        raw = std::string_view(s + v + 1, end - v - 1);
+        i = end + 1;
+      } else {
+        if (s[v] == '{' || s[v] == '[') return false;
+        std::size_t end = v;
+        while (!json_detail::kLiteralEnd[static_cast<unsigned char>(s[end])]) ++end;
+        if (end == v) return false;
+        raw = std::string_view(s + v, end - v);
+        is_null = raw.size() == 4 && std::memcmp(raw.data(), "null", 4) == 0;
+        i = end;
+      }
+      const int column = jsonlog_column(key);
+      if (column >= 0) {
+        seen |= std::uint32_t{1} << column;
+        set_value(column, is_null ? std::string_view{} : raw, s + n, zone_known);
+      } else if (column == kRemotePort) {
+        port_.assign(raw.data(), raw.size());
+      }
+      if (s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (s[i] != '}') return false;
+      break;
+    }
+    // Keys the line does not have leave their fields empty (those that may
+    // hold something: most lines have the same keys as the last one).
+    for (std::uint32_t missing = filled_ & ~seen; missing != 0; missing &= missing - 1)
+      reset_column(record_, std::countr_zero(missing));
+    filled_ = seen;
+    return true;
+  }
+
+  // A column's value as set_column() sets it from unescaped text.
+  // `end` is the end of the line, for read_number's 8-byte loads.
+  [[gnu::always_inline]] void set_value(int column, std::string_view v, const char* end,
+                                        bool& zone_known) {
+    model::LogRecord& r = record_;
+    switch (column) {
+      case kLogTime: r.header.time = times_.parse(v, zone_known); break;
+      case kUser: set_text(r.header.user, v); break;
+      case kDatabase: set_text(r.header.database, v); break;
+      case kPid: r.header.pid = read_number<std::int32_t>(v, end); break;
+      case kConnectionFrom: set_text(r.header.client, v); break;
+      case kSessionId: set_text(r.header.session_id, v); break;
+      case kSessionLine: r.header.session_line = read_number<std::uint64_t>(v, end); break;
+      case kVxid: set_text(r.header.virtual_xid, v); break;
+      case kXid: r.header.xid = read_number<std::uint64_t>(v, end); break;
+      case kSeverity: r.level = read_level(v); break;
+      case kSqlState: set_text(r.header.sqlstate, v); break;
+      case kMessage: r.message.assign(v.data(), v.size()); break;
+      case kDetail: set_text(r.detail, v); break;
+      case kHint: set_text(r.hint, v); break;
+      case kInternalQuery: set_text(r.query, v); break;
+      case kContext: set_text(r.context, v); break;
+      case kQuery: set_text(r.statement, v); break;
+      case kLocation: set_text(r.location, v); break;
+      case kApplication: set_text(r.header.application, v); break;
+      case kBackendType: set_text(r.header.backend_type, v); break;
+      default: break;
+    }
+  }
+
   // String fields are decoded straight into the record; the others are read
   // from the raw text unless it has escapes.
   void set_column(int column, const JsonValue& v, bool& zone_known) {
@@ -554,6 +933,8 @@ class JsonReader final : public RecordReader {
   model::LogRecord record_;
   TimeCache times_;
   std::string value_, port_;
+  std::vector<std::uint64_t> quote_bits_;  // scan_jsonlog_fast: '"' of each 64 bytes
+  std::uint32_t filled_ = kRecordColumns;   // columns record_ may hold a value of
   bool warned_zone_ = false;
 };
 

@@ -1,0 +1,430 @@
+// The one-pass csvlog and jsonlog readers (readers.cpp) against slower
+// references, on random lines built to put quotes, commas, escapes and bad
+// input on every side of the 64-byte blocks:
+//  - the 64-byte masks of byte_scan.h (SSE2 and the portable form) against a
+//    byte-by-byte loop;
+//  - csvlog: each line against a field-by-field reference, a copy of the
+//    reading the reader had before its one-pass form (parse_fields());
+//  - jsonlog: each line as the server writes it (no spaces: read in one pass)
+//    against the same line with a space after every ':', which only the
+//    general scanner reads.
+// One reader takes the whole stream, so fields that a line does not set must
+// not keep the previous line's value.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cli/input/byte_scan.h"
+#include "cli/input/log_line_prefix.h"
+#include "cli/input/reader.h"
+#include "cli/input/timestamp.h"
+
+namespace {
+
+using namespace pgsift;
+using namespace pgsift::cli::input;
+
+// ------------------------------------------------------------------ masks
+ByteMasks naive_masks(const char* p, char a, char b, std::size_t n = 64) {
+  ByteMasks m;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == a) m.a |= std::uint64_t{1} << i;
+    if (p[i] == b) m.b |= std::uint64_t{1} << i;
+  }
+  return m;
+}
+
+std::uint64_t naive_prefix_xor(std::uint64_t x) {
+  std::uint64_t out = 0;
+  bool inside = false;
+  for (int i = 0; i < 64; ++i) {
+    inside ^= ((x >> i) & 1) != 0;
+    if (inside) out |= std::uint64_t{1} << i;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ csvlog
+// What the reader made of a line: a record's fields, or "skipped".
+struct Fields {
+  bool skipped = false;
+  model::Timestamp time = model::kNoTime;
+  std::int32_t pid = 0;
+  std::uint64_t session_line = 0, xid = 0;
+  model::LogLevel level = model::LogLevel::unknown;
+  std::vector<std::string> text;  // the string fields, in a fixed order
+  std::uint64_t line = 0;
+
+  bool operator==(const Fields&) const = default;
+};
+
+std::string describe(const Fields& f) {
+  if (f.skipped) return "skipped";
+  std::string out = "line " + std::to_string(f.line) + " time " + std::to_string(f.time) +
+                    " pid " + std::to_string(f.pid) + " l " + std::to_string(f.session_line) +
+                    " xid " + std::to_string(f.xid) + " level " +
+                    std::to_string(static_cast<int>(f.level));
+  for (const std::string& t : f.text) out += " [" + t + "]";
+  return out;
+}
+
+Fields fields_of(const model::LogRecord& r) {
+  Fields f;
+  f.time = r.header.time;
+  f.pid = r.header.pid;
+  f.session_line = r.header.session_line;
+  f.xid = r.header.xid;
+  f.level = r.level;
+  f.text = {r.header.user, r.header.database, r.header.client, r.header.session_id,
+            r.header.virtual_xid, r.header.sqlstate, r.message, r.detail, r.hint, r.query,
+            r.context, r.statement, r.location, r.header.application, r.header.backend_type};
+  f.line = r.header.where.line;
+  return f;
+}
+
+// The field-by-field reading the csvlog reader had before its one-pass form.
+struct OldParse {
+  bool complete = true, quote_in_bare = false;
+  std::vector<std::string> fields;
+};
+
+OldParse old_parse(std::string_view text) {
+  OldParse p;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (true) {
+    std::string value;
+    if (i < n && text[i] == '"') {
+      ++i;
+      std::size_t q = text.find('"', i);
+      if (q == std::string_view::npos) {
+        p.complete = false;
+        return p;
+      }
+      if (q + 1 < n && text[q + 1] == '"') {
+        value.assign(text.data() + i, q - i);
+        value += '"';
+        i = q + 2;
+        while (true) {
+          q = text.find('"', i);
+          if (q == std::string_view::npos) {
+            p.complete = false;
+            return p;
+          }
+          value.append(text.data() + i, q - i);
+          i = q + 1;
+          if (i < n && text[i] == '"') {
+            value += '"';
+            ++i;
+            continue;
+          }
+          break;
+        }
+      } else {
+        value.assign(text.data() + i, q - i);
+        i = q + 1;
+      }
+    } else if (i < n && text[i] == ',') {
+    } else {
+      std::size_t end = i;
+      while (end < n && text[end] != ',' && text[end] != '"') ++end;
+      if (end < n && text[end] == '"') {
+        p.quote_in_bare = true;
+        end = text.find(',', end);
+        if (end == std::string_view::npos) end = n;
+      }
+      value.assign(text.data() + i, end - i);
+      i = end;
+    }
+    p.fields.push_back(value);
+    if (i >= n) break;
+    if (text[i] != ',') {
+      p.complete = false;
+      return p;
+    }
+    ++i;
+  }
+  return p;
+}
+
+template <typename T>
+T old_number(std::string_view s) {
+  T v{};
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// The record the old reader gave for a line that is a whole record; nullopt
+// when it would have waited for the next line (an odd number of quotes).
+std::optional<Fields> csv_reference(std::string_view line, std::uint64_t number) {
+  OldParse p = old_parse(line);
+  std::size_t quotes = static_cast<std::size_t>(std::count(line.begin(), line.end(), '"'));
+  if (!(p.complete && !p.quote_in_bare) && quotes % 2 == 1) return std::nullopt;
+  Fields f;
+  if (!p.complete || p.fields.size() < 22 || p.fields.size() > 26) {
+    f.skipped = true;
+    return f;
+  }
+  auto col = [&](std::size_t c) { return c < p.fields.size() ? p.fields[c] : std::string(); };
+  ParsedTime pt;
+  if (!col(0).empty() && parse_sql_time(col(0), true, pt)) f.time = pt.time;
+  f.pid = old_number<std::int32_t>(col(3));
+  f.session_line = old_number<std::uint64_t>(col(6));
+  f.xid = old_number<std::uint64_t>(col(10));
+  bool localized = false;
+  f.level = col(11).empty() ? model::LogLevel::unknown : level_from_word(col(11), localized);
+  std::string message = col(13);
+  f.text = {col(1),  col(2),  col(4),  col(5),  col(9),  col(12), message, col(14),
+            col(15), col(16), col(18), col(19), col(21), col(22), col(23)};
+  if (f.time == model::kNoTime || f.level == model::LogLevel::unknown) {
+    f.skipped = true;
+    return f;
+  }
+  f.line = number;
+  return f;
+}
+
+std::string random_text(std::mt19937& rng, std::size_t max_len, std::string_view alphabet) {
+  std::string s(rng() % (max_len + 1), 'x');
+  for (char& c : s) c = alphabet[rng() % alphabet.size()];
+  return s;
+}
+
+// One csvlog field as written, sometimes malformed.
+std::string csv_field(std::mt19937& rng, std::size_t column) {
+  static const char* const kTimes[] = {"2026-12-05 19:41:33.514 UTC", "2026-12-05 19:41:33.515 UTC",
+                                       "2026-12-05 19:41:34 CET", "2026-12-05 19:41:33.5+02",
+                                       "yesterday"};
+  static const char* const kLevels[] = {"LOG", "ERROR", "WARNING", "DETAIL", "", "LOG", "FOO"};
+  const unsigned pick = rng() % 100;
+  if (column == 0) return pick < 3 ? "" : kTimes[pick % std::size(kTimes)];
+  if (column == 11) return pick < 3 ? "\"LOG\"" : kLevels[pick % std::size(kLevels)];
+  if (column == 3 || column == 6 || column == 10) {
+    if (pick < 5) return "1x";
+    if (pick < 8) return "-12";
+    if (pick < 11) return "123456789012345678901";
+    if (pick < 15) return "";
+    return std::to_string(rng() % 100000000);
+  }
+  if (pick < 30) return "";
+  if (pick < 50) return random_text(rng, 20, "abc0123 ./[]:");
+  if (pick < 98) {
+    std::string body = random_text(rng, 150, "abcdefgh ,,\"");
+    std::string quoted = "\"";
+    for (char c : body) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  }
+  // Malformed: a quote in a bare field, text after a closing quote, an
+  // unterminated or a lone quote.
+  switch (rng() % 4) {
+    case 0: return "ab\"cd";
+    case 1: return "\"ab\"cd";
+    case 2: return "\"ab";
+    default: return "\"";
+  }
+}
+
+// ------------------------------------------------------------------ jsonlog
+struct Member {
+  std::string key, value;  // value as written (quoted string, number, literal, nested)
+};
+
+std::string json_line(const std::vector<Member>& members, std::string_view after_colon) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "\"" + members[i].key + "\":" + std::string(after_colon) + members[i].value;
+  }
+  return out + "}";
+}
+
+std::string json_value(std::mt19937& rng, std::string_view key) {
+  const unsigned pick = rng() % 100;
+  if (pick < 4) return "null";
+  if (pick < 6) return rng() % 2 ? "true" : "false";
+  if (pick < 8) return "{\"a\":[1,\"}\"]}";
+  if (key == "timestamp") {
+    static const char* const kTimes[] = {"\"2026-12-05 19:41:33.514 UTC\"",
+                                         "\"2026-12-05 19:41:33.515 UTC\"", "\"2026-12-05 19:41:34 CET\"",
+                                         "\"soon\"", "\"\"", "12"};
+    return kTimes[rng() % std::size(kTimes)];
+  }
+  if (key == "error_severity") {
+    static const char* const kLevels[] = {"\"LOG\"", "\"ERROR\"", "\"\"", "\"FOO\"", "3", "\"LOG\""};
+    return kLevels[rng() % std::size(kLevels)];
+  }
+  if (key == "pid" || key == "line_num" || key == "txid" || key == "remote_port" ||
+      key == "query_id") {
+    if (pick < 12) return "-42";
+    if (pick < 16) return "12345678901234567890123";
+    if (pick < 20) return "\"77\"";
+    if (pick < 24) return "1e3";
+    return std::to_string(rng() % 1000000000);
+  }
+  std::string body = random_text(rng, 120, "abcdefgh ,:{}[]'");
+  if (pick < 15) {
+    static const char* const kEscapes[] = {"\\\"", "\\\\", "\\n", "\\u00e9", "\\/"};
+    body.insert(rng() % (body.size() + 1), kEscapes[rng() % std::size(kEscapes)]);
+  }
+  return "\"" + body + "\"";
+}
+
+std::vector<Member> json_members(std::mt19937& rng) {
+  static const char* const kKeys[] = {
+      "timestamp", "user", "dbname", "pid", "remote_host", "remote_port", "session_id",
+      "line_num", "ps", "session_start", "vxid", "txid", "error_severity", "state_code",
+      "message", "detail", "hint", "internal_query", "context", "statement",
+      "application_name", "backend_type", "query_id", "leader_pid"};
+  std::vector<Member> members;
+  for (const char* key : kKeys) {
+    const bool essential = std::string_view(key) == "timestamp" || std::string_view(key) == "error_severity";
+    if (rng() % 100 < (essential ? 95u : 60u)) members.push_back({key, json_value(rng, key)});
+  }
+  if (rng() % 10 == 0 && !members.empty()) members.push_back(members[rng() % members.size()]);
+  if (rng() % 10 == 0 && members.size() > 1) std::swap(members[0], members[rng() % members.size()]);
+  return members;
+}
+
+}  // namespace
+
+TEST_CASE("byte scan: 64-byte masks, tails and quote parity agree with byte-by-byte loops",
+          "[ingest]") {
+  std::mt19937 rng(5);
+  const std::string alphabet(",\"\\x\xff\0a", 7);
+  for (int round = 0; round < 20000; ++round) {
+    char block[64];
+    for (char& c : block) c = rng() % 3 == 0 ? alphabet[rng() % alphabet.size()] : 'x';
+    const ByteMasks want = naive_masks(block, ',', '"');
+    const ByteMasks sse = byte_masks64<',', '"'>(block);
+    const ByteMasks swar = byte_masks64_swar<',', '"'>(block);
+    REQUIRE(sse.a == want.a);
+    REQUIRE(sse.b == want.b);
+    REQUIRE(swar.a == want.a);
+    REQUIRE(swar.b == want.b);
+    const ByteMasks json = naive_masks(block, '"', '\\');
+    const ByteMasks json_swar = byte_masks64_swar<'"', '\\'>(block);
+    REQUIRE(json_swar.a == json.a);
+    REQUIRE(json_swar.b == json.b);
+    bool any = false;
+    REQUIRE(mask64_and_any<'"', '\\'>(block, any) == json.a);
+    REQUIRE(any == (json.b != 0));
+    const std::size_t n = rng() % 64;
+    const ByteMasks tail = byte_masks_tail<',', '"'>(block, n);
+    const ByteMasks tail_want = naive_masks(block, ',', '"', n);
+    REQUIRE(tail.a == tail_want.a);
+    REQUIRE(tail.b == tail_want.b);
+    REQUIRE(tail.valid == (std::uint64_t{1} << n) - 1);
+    const std::uint64_t x = (std::uint64_t{rng()} << 32) ^ rng();
+    REQUIRE(prefix_xor(x) == naive_prefix_xor(x));
+  }
+}
+
+TEST_CASE("csvlog reader: one-pass lines give what the field-by-field reading gave", "[ingest]") {
+  std::mt19937 rng(23);
+  InputSummary summary;
+  ReaderContext ctx;
+  ctx.summary = &summary;
+  std::vector<Fields> got;
+  ctx.emit = [&](model::LogRecord& r) { got.push_back(fields_of(r)); };
+  ctx.warn = [](const std::string&) {};
+  auto reader = make_reader("csvlog", "", ctx);
+  std::vector<Fields> want;
+  std::vector<std::string> lines;
+  std::uint64_t number = 0, doubled = 0;
+  while (lines.size() < 6000) {
+    const std::size_t columns = rng() % 10 < 8 ? 26 : 20 + rng() % 9;
+    std::string line;
+    for (std::size_t c = 0; c < columns; ++c) {
+      if (c > 0) line += ',';
+      line += csv_field(rng, c);
+    }
+    if (line.find('\n') != std::string::npos) continue;  // one physical line each
+    std::optional<Fields> expected = csv_reference(line, number + 1);
+    if (!expected) continue;  // would wait for a continuation line
+    ++number;
+    if (!expected->skipped) {
+      want.push_back(*expected);
+      if (line.find("\"\"") != std::string::npos) ++doubled;
+    }
+    lines.push_back(line);
+    reader->line(Line{lines.back(), number});
+  }
+  reader->finish();
+  std::size_t skipped = 0;
+  for (const std::string& line : lines) {
+    if (csv_reference(line, 0)->skipped) ++skipped;
+  }
+  CHECK(summary.skipped_lines == skipped);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO(i << ": line " << want[i].line << ": " << lines[want[i].line - 1]);
+    INFO("got  " << describe(got[i]));
+    INFO("want " << describe(want[i]));
+    REQUIRE(got[i] == want[i]);
+  }
+  // The stream exercised what it is meant to.
+  CHECK(want.size() > 1000);
+  CHECK(skipped > 500);
+  CHECK(doubled > 100);
+}
+
+TEST_CASE("jsonlog reader: lines as the server writes them read like the general scanner reads them",
+          "[ingest]") {
+  std::mt19937 rng(31);
+  auto run = [](const std::vector<std::string>& lines, InputSummary& summary) {
+    ReaderContext ctx;
+    ctx.summary = &summary;
+    std::vector<Fields> out;
+    ctx.emit = [&](model::LogRecord& r) { out.push_back(fields_of(r)); };
+    ctx.warn = [](const std::string&) {};
+    auto reader = make_reader("jsonlog", "", ctx);
+    std::uint64_t number = 0;
+    for (const std::string& line : lines) reader->line(Line{line, ++number});
+    reader->finish();
+    return out;
+  };
+  std::vector<std::string> compact, spaced;
+  std::size_t plain = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::vector<Member> members = json_members(rng);
+    std::string a = json_line(members, ""), b = json_line(members, " ");
+    const unsigned pick = rng() % 100;
+    if (pick < 3) {  // cut short
+      const std::size_t cut = rng() % a.size();
+      a.resize(cut);
+      b = a;
+      // The spaced twin cannot be cut at the same place: both read the
+      // compact text, so the two readers still see the same line.
+    } else if (pick < 5) {
+      a += " trailing";
+      b += " trailing";
+    } else if (pick < 7 && a.size() > 2) {
+      a.insert(1 + rng() % (a.size() - 2), "\"");
+      b = a;
+    }
+    if (a.find('\\') == std::string::npos && a == json_line(members, "")) ++plain;
+    compact.push_back(a);
+    spaced.push_back(b);
+  }
+  InputSummary s_compact, s_spaced;
+  std::vector<Fields> got = run(compact, s_compact), want = run(spaced, s_spaced);
+  CHECK(s_compact.skipped_lines == s_spaced.skipped_lines);
+  CHECK(s_compact.noise_lines == s_spaced.noise_lines);
+  CHECK(s_compact.records == s_spaced.records);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO(compact[got[i].line - 1]);
+    INFO("got  " << describe(got[i]));
+    INFO("want " << describe(want[i]));
+    REQUIRE(got[i] == want[i]);
+  }
+  CHECK(got.size() > 1000);
+  CHECK(s_compact.skipped_lines > 100);
+  CHECK(plain > 2000);
+}
