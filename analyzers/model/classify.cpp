@@ -230,89 +230,127 @@ void parse_deadlock_detail(std::string_view detail, DeadlockEvent& e) {
 // The number of parameters of a "$1 = ..., $N = ..." list, read from its
 // last item; a value that looks like one only makes the guess wrong.
 std::size_t parameter_count_guess(std::string_view s) {
-  const std::size_t last = s.rfind(", $");
-  if (last == std::string_view::npos) return 1;
-  std::string_view n = s.substr(last + 3);
-  std::size_t count = 0;
-  if (!parse_int(n, count) || count == 0) return 1;
-  return std::min<std::size_t>(count, 256);
+  // Backwards to the last ", $" (a plain loop: rfind compares at every position).
+  for (std::size_t i = s.size(); i-- > 2;) {
+    if (s[i] != '$' || s[i - 1] != ' ' || s[i - 2] != ',') continue;
+    std::string_view n = s.substr(i + 1);
+    std::size_t count = 0;
+    if (!parse_int(n, count) || count == 0) return 1;
+    return std::min<std::size_t>(count, 256);
+  }
+  return 1;
 }
 
 // One "$N = value" list. Values are quoted with '' doubled, or NULL.
+// Character by character (it runs for every extended-protocol execution).
 bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::string>>& out) {
   out.clear();
   // Grown one index at a time, the list would be reallocated for 1, 2, 4...
   out.reserve(parameter_count_guess(s));
+  const auto next_is = [&s](char c) { return !s.empty() && s.front() == c; };
   while (!s.empty()) {
-    skip_spaces(s);
-    if (!consume(s, "$")) return !out.empty();
-    std::size_t index = 0;
-    if (!parse_int(s, index) || index == 0 || index > 65535) return false;
-    if (!consume(s, " = ")) return false;
+    while (next_is(' ')) s.remove_prefix(1);
+    if (!next_is('$')) return !out.empty();
+    s.remove_prefix(1);
+    // "$N": at least one digit, 1..65535 (a longer number is out of range).
+    std::size_t index = 0, digits = 0;
+    bool too_big = false;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') {
+      if (!too_big) {
+        index = index * 10 + static_cast<std::size_t>(s[digits] - '0');
+        too_big = index > 65535;
+      }
+      ++digits;
+    }
+    if (digits == 0 || too_big || index == 0) return false;
+    s.remove_prefix(digits);
+    if (s.size() < 3 || s[0] != ' ' || s[1] != '=' || s[2] != ' ') return false;
+    s.remove_prefix(3);
     if (out.size() < index) out.resize(index);
-    if (consume(s, "NULL")) {
+    if (s.size() >= 4 && s[0] == 'N' && s[1] == 'U' && s[2] == 'L' && s[3] == 'L') {
+      s.remove_prefix(4);
       out[index - 1].reset();
-    } else if (consume(s, "'")) {
-      std::string value;
-      while (true) {
-        std::size_t q = s.find('\'');
-        if (q == std::string_view::npos) {
-          value.append(s);  // cut short (log_parameter_max_length or a truncated line)
-          s = {};
+    } else if (next_is('\'')) {
+      s.remove_prefix(1);
+      const std::size_t q = s.find('\'');
+      if (q != std::string_view::npos && (q + 1 == s.size() || s[q + 1] != '\'')) {
+        // No doubled quote inside (most values): taken as it is.
+        out[index - 1].emplace(s.substr(0, q));
+        s.remove_prefix(q + 1);
+      } else {
+        std::string value;
+        while (true) {
+          const std::size_t quote = s.find('\'');
+          if (quote == std::string_view::npos) {
+            value.append(s);  // cut short (log_parameter_max_length or a truncated line)
+            s = {};
+            break;
+          }
+          value.append(s.substr(0, quote));
+          s.remove_prefix(quote + 1);
+          if (next_is('\'')) {
+            s.remove_prefix(1);
+            value += '\'';
+            continue;
+          }
           break;
         }
-        value.append(s.substr(0, q));
-        s.remove_prefix(q + 1);
-        if (consume(s, "'")) {
-          value += '\'';
-          continue;
-        }
-        break;
+        out[index - 1] = std::move(value);
       }
-      out[index - 1] = std::move(value);
     } else {
       return false;
     }
-    if (!consume(s, ",")) break;
+    if (!next_is(',')) break;
+    s.remove_prefix(1);
   }
   return true;
 }
 
 struct Execution {
-  std::string_view kind;   // "statement", "parse", "bind", "execute", "" (bare), "other"
+  enum class Kind : std::uint8_t { statement, parse, bind, execute, other };
+  Kind kind = Kind::other;
   std::string_view name;   // prepared statement[/portal]
   std::string_view sql;
   bool fetch = false;
 };
 
-// After "duration: N ms  " or at the start of a log_statement message.
+// After "duration: N ms  " or at the start of a log_statement message. The
+// first letter picks the one prefix to compare (this runs for every record).
 Execution parse_execution(std::string_view m) {
   Execution x;
-  if (consume(m, "statement: ")) {
-    x.kind = "statement";
-    x.sql = m;
-    return x;
+  using Kind = Execution::Kind;
+  if (m.empty()) return x;
+  Kind kind = Kind::other;
+  switch (m.front()) {
+    case 's':
+      if (consume(m, "statement: ")) {
+        x.kind = Kind::statement;
+        x.sql = m;
+      }
+      return x;
+    case 'e':
+      if (consume(m, "execute fetch from ")) {
+        kind = Kind::execute;
+        x.fetch = true;
+      } else if (consume(m, "execute ")) {
+        kind = Kind::execute;
+      }
+      break;
+    case 'p':
+      if (consume(m, "parse ")) kind = Kind::parse;
+      break;
+    case 'b':
+      if (consume(m, "bind ")) kind = Kind::bind;
+      break;
+    default:
+      break;
   }
-  std::string_view kind;
-  if (consume(m, "execute fetch from ")) {
-    kind = "execute";
-    x.fetch = true;
-  } else if (consume(m, "execute ")) {
-    kind = "execute";
-  } else if (consume(m, "parse ")) {
-    kind = "parse";
-  } else if (consume(m, "bind ")) {
-    kind = "bind";
-  } else {
-    x.kind = "other";
-    return x;
-  }
+  if (kind == Kind::other) return x;
   std::size_t colon = m.find(": ");
   if (colon == std::string_view::npos) {
     // "execute S_1:" with an empty query text.
     if (!m.empty() && m.back() == ':') colon = m.size() - 1;
     else {
-      x.kind = "other";
       return x;
     }
   }
@@ -402,7 +440,7 @@ void fill_statement(Event& event, const LogRecord& r, const Execution& x, double
   s.sql.assign(x.sql);
   s.duration_ms = duration;
   s.start = minus_ms(r.header.time, duration);
-  s.protocol = x.kind == "statement" ? StatementEvent::Protocol::simple
+  s.protocol = x.kind == Execution::Kind::statement ? StatementEvent::Protocol::simple
                                      : StatementEvent::Protocol::extended;
   s.continues_portal = x.fetch;
   s.prepared_name.assign(x.name);
@@ -516,19 +554,19 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       return;
     }
     Execution x = parse_execution(m);
-    if (x.kind == "other") {  // fastpath call, auto_explain plan
+    if (x.kind == Execution::Kind::other) {  // fastpath call, auto_explain plan
       emit_other(r, sink);
       return;
     }
     if (it != held_.end()) flush_statement(it->second, sink);
-    if (x.kind == "parse") {
+    if (x.kind == Execution::Kind::parse) {
       Held& h = held_for(pid);
       if (h.has_parse) ++counters_.dropped_parse_bind;
       h.has_parse = true;
       emit_other(r, sink);
       return;
     }
-    if (x.kind == "bind") {
+    if (x.kind == Execution::Kind::bind) {
       Held& h = held_for(pid);
       if (h.has_bind) ++counters_.dropped_parse_bind;
       h.has_bind = true;
@@ -541,7 +579,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     }
     Event& e = statement_scratch_;
     fill_statement(e, r, x, duration);
-    if (x.kind == "execute" && it != held_.end()) {
+    if (x.kind == Execution::Kind::execute && it != held_.end()) {
       Held& h = it->second;
       StatementEvent& s = std::get<StatementEvent>(e.body);
       if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
@@ -556,12 +594,12 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
 
   if (starts_with(m, "statement: ") || starts_with(m, "execute ")) {
     Execution x = parse_execution(m);
-    if (x.kind == "statement" || x.kind == "execute") {
+    if (x.kind == Execution::Kind::statement || x.kind == Execution::Kind::execute) {
       Held& h = held_for(pid);
       flush_statement(h, sink);
       fill_statement(h.statement, r, x, -1);
       StatementEvent& s = std::get<StatementEvent>(h.statement.body);
-      if (x.kind == "execute") {
+      if (x.kind == Execution::Kind::execute) {
         if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
           if (!parse_parameters(h.bind_detail, s.parameters)) s.parameters.clear();
         }

@@ -188,7 +188,7 @@ void fill_info(model::SessionInfo& info, const model::RecordHeader& header) {
   if (known(header.application) && info.application != header.application) {
     info.application = header.application;
   }
-  if (info.client.empty()) info.client = header.client;
+  if (info.client.empty() && !header.client.empty()) info.client = header.client;
 }
 
 }  // namespace
@@ -382,7 +382,8 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
 
 void SessionTracker::on_other(const model::Event& event) {
   if (std::holds_alternative<model::OtherEvent>(event.body)) {
-    session_for(event, false, false);  // %l continuity only
+    // %l continuity only: nothing to look up when the format has no %l.
+    if (event.header.session_line != 0) session_for(event, false, false);
     return;
   }
   const auto* connection = std::get_if<model::ConnectionEvent>(&event.body);

@@ -1,6 +1,7 @@
 #include "analyzers/session/statement_runs.h"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 namespace pgsift::session {
@@ -30,18 +31,6 @@ bool is_source_candidate(const model::Execution& execution) {
   }
 }
 
-struct Item {
-  const model::Execution* execution;
-  std::size_t transaction;  // index in the unit; meaningful when explicit
-  bool explicit_transaction;
-};
-
-struct OpenRun {
-  std::uint64_t fingerprint = 0;
-  StatementRun run;
-  std::size_t last_position = 0;
-  std::size_t transaction = 0;
-};
 
 }  // namespace
 
@@ -77,6 +66,70 @@ thread_local RunMemo run_memo;
 
 }  // namespace
 
+namespace {
+
+// A run being built. Kept in a pool whose slots are reused (with the
+// capacity of their execution lists): units of short transactions open and
+// close a run per statement.
+struct Slot {
+  std::uint64_t fingerprint = 0;
+  StatementRun run;
+  std::size_t last_position = 0;
+  std::size_t transaction = 0;
+};
+
+// The newest source candidates (a run's source is the newest one with
+// another shape), in a ring.
+class Recent {
+ public:
+  void add(const model::Execution* execution) {
+    items_[head_] = execution;
+    head_ = (head_ + 1) % kSize;
+    if (count_ < kSize) ++count_;
+  }
+  const model::Execution* source_for(std::uint64_t fingerprint) const {
+    for (std::size_t k = 1; k <= count_; ++k) {
+      const model::Execution* e = items_[(head_ + kSize - k) % kSize];
+      if (e->statement().fingerprint != fingerprint) return e;
+    }
+    return nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kSize = 8;
+  std::array<const model::Execution*, kSize> items_{};
+  std::size_t head_ = 0, count_ = 0;
+};
+
+// Per-thread scratch of find_runs (its buffers outlive one unit).
+struct RunScratch {
+  std::vector<Slot> slots;
+  std::vector<std::uint32_t> open;  // slots of the open runs, oldest first
+  std::vector<std::uint32_t> free;  // unused slots
+
+  std::uint32_t take() {
+    if (!free.empty()) {
+      const std::uint32_t slot = free.back();
+      free.pop_back();
+      slots[slot].run.executions.clear();
+      return slot;
+    }
+    slots.emplace_back();
+    return static_cast<std::uint32_t>(slots.size() - 1);
+  }
+  void reset() {
+    open.clear();
+    free.clear();
+    // A unit with unusually many shapes at once leaves no large pool behind.
+    if (slots.size() > 1024) slots.clear();
+    for (std::uint32_t i = 0; i < slots.size(); ++i) free.push_back(static_cast<std::uint32_t>(slots.size() - 1 - i));
+  }
+};
+
+thread_local RunScratch run_scratch;
+
+}  // namespace
+
 void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                const std::function<void(const StatementRun&)>& on_run) {
   RunMemo& memo = run_memo;
@@ -90,44 +143,34 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
     memo.options = options;
     memo.runs.clear();
   }
-  std::vector<OpenRun> open;
-  // Closed runs, kept for their executions' capacity: units of short
-  // transactions open and close a run per statement.
-  std::vector<OpenRun> spare;
-  // Recent source candidates, newest last (a run's source is the newest one
-  // with another shape).
-  std::vector<const model::Execution*> recent;
-  const auto remember = [&recent](const model::Execution* execution) {
-    if (recent.size() == 8) recent.erase(recent.begin());
-    recent.push_back(execution);
-  };
-  const auto source_for = [&recent](std::uint64_t fingerprint) -> const model::Execution* {
-    for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
-      if ((*it)->statement().fingerprint != fingerprint) return *it;
-    }
-    return nullptr;
-  };
+  RunScratch& scratch = run_scratch;
+  scratch.reset();
+  std::vector<Slot>& slots = scratch.slots;
+  std::vector<std::uint32_t>& open = scratch.open;
+  Recent recent;
   std::size_t position = 0;
   const auto close = [&](std::size_t index) {
-    if (open[index].run.executions.size() >= options.min_length) {
-      if (remember_runs) memo.runs.push_back(open[index].run);
-      on_run(open[index].run);
+    const std::uint32_t slot = open[index];
+    const StatementRun& run = slots[slot].run;
+    if (run.executions.size() >= options.min_length) {
+      if (remember_runs) memo.runs.push_back(run);
+      on_run(run);
     }
-    spare.push_back(std::move(open[index]));
+    scratch.free.push_back(slot);
     open.erase(open.begin() + static_cast<std::ptrdiff_t>(index));
   };
   for (std::size_t t = 0; t < unit.transactions.size(); ++t) {
     const model::Transaction& transaction = unit.transactions[t];
     for (const model::Execution& execution : transaction.executions) {
       if (!is_logical_statement(execution)) {
-        if (is_source_candidate(execution)) remember(&execution);
+        if (is_source_candidate(execution)) recent.add(&execution);
         continue;
       }
       ++position;
       const std::uint64_t fingerprint = execution.statement().fingerprint;
       // Runs that fell too far behind (other statements or time) are over.
       for (std::size_t i = open.size(); i-- > 0;) {
-        const OpenRun& run = open[i];
+        const Slot& run = slots[open[i]];
         const model::Execution& previous = *run.run.executions.back();
         const bool too_far = position - run.last_position > options.max_interleaved + 1;
         const bool too_late = execution.start != model::kNoTime && previous.end != model::kNoTime &&
@@ -142,25 +185,25 @@ void find_runs(const model::UnitOfWork& unit, const RunOptions& options,
                                   run.run.source->statement().fingerprint == fingerprint;
         if (too_far || too_late || other_scope || parent_again) close(i);
       }
-      auto it = std::find_if(open.begin(), open.end(),
-                             [fingerprint](const OpenRun& run) { return run.fingerprint == fingerprint; });
-      if (it == open.end()) {
-        OpenRun run;
-        if (!spare.empty()) {
-          run = std::move(spare.back());
-          spare.pop_back();
-          run.run.executions.clear();
+      Slot* current = nullptr;
+      for (std::uint32_t slot : open) {
+        if (slots[slot].fingerprint == fingerprint) {
+          current = &slots[slot];
+          break;
         }
-        run.fingerprint = fingerprint;
-        run.run.source = source_for(fingerprint);
-        run.run.in_transaction = transaction.is_explicit;
-        run.transaction = t;
-        open.push_back(std::move(run));
-        it = open.end() - 1;
       }
-      it->run.executions.push_back(&execution);
-      it->last_position = position;
-      remember(&execution);
+      if (current == nullptr) {
+        const std::uint32_t slot = scratch.take();
+        current = &slots[slot];
+        current->fingerprint = fingerprint;
+        current->run.source = recent.source_for(fingerprint);
+        current->run.in_transaction = transaction.is_explicit;
+        current->transaction = t;
+        open.push_back(slot);
+      }
+      current->run.executions.push_back(&execution);
+      current->last_position = position;
+      recent.add(&execution);
     }
   }
   while (!open.empty()) close(0);

@@ -192,3 +192,43 @@ TEST_CASE("classify: held state is bounded by the number of processes", "[ingest
   run.finish();
   CHECK(run.statements().size() == static_cast<std::size_t>(n));
 }
+
+TEST_CASE("parse_parameters: quoting, NULL, order, truncation and malformed lists", "[ingest]") {
+  using Params = std::vector<std::optional<std::string>>;
+  Params p;
+  REQUIRE(parse_parameters("parameters: $1 = '42', $2 = NULL, $3 = 'it''s', $4 = ''", p));
+  REQUIRE(p == Params{"42", std::nullopt, "it's", ""});
+  // PG17+ spelling, and a DETAIL with the list on a later line.
+  REQUIRE(parse_parameters("Parameters: $1 = 'a'", p));
+  REQUIRE(p == Params{"a"});
+  REQUIRE(parse_parameters("some context\nparameters: $2 = 'b', $1 = 'a'", p));
+  REQUIRE(p == Params{"a", "b"});
+  // Gaps stay unset; repeated indexes keep the last value.
+  REQUIRE(parse_parameters("parameters: $3 = 'c', $3 = 'd'", p));
+  REQUIRE(p == Params{std::nullopt, std::nullopt, "d"});
+  // A value cut short (log_parameter_max_length_on_error, truncated line).
+  REQUIRE(parse_parameters("parameters: $1 = 'x', $2 = 'abc", p));
+  REQUIRE(p == Params{"x", "abc"});
+  REQUIRE(parse_parameters("parameters: $1 = 'a''", p));
+  REQUIRE(p == Params{"a'"});
+  // Leading zeros are a number like any other; 0 and beyond 65535 are not indexes.
+  REQUIRE(parse_parameters("parameters: $007 = 'z'", p));
+  REQUIRE(p.size() == 7);
+  REQUIRE(p[6] == "z");
+  REQUIRE_FALSE(parse_parameters("parameters: $0 = 'z'", p));
+  REQUIRE_FALSE(parse_parameters("parameters: $65536 = 'z'", p));
+  REQUIRE_FALSE(parse_parameters("parameters: $99999999999999999999999 = 'z'", p));
+  // Malformed items end the list; what came before stays.
+  REQUIRE_FALSE(parse_parameters("parameters: $1 = 'a', $2 = 5", p));
+  REQUIRE(p == Params{"a", std::nullopt});
+  REQUIRE_FALSE(parse_parameters("parameters: $1 = 'a', $2 'b'", p));
+  REQUIRE(p == Params{"a"});
+  REQUIRE_FALSE(parse_parameters("parameters: $ = 'a'", p));
+  REQUIRE(parse_parameters("parameters: $1 = 'a' trailing", p));
+  REQUIRE(p == Params{"a"});
+  REQUIRE(parse_parameters("parameters: $1 = 'a', then text", p));
+  REQUIRE(p == Params{"a"});
+  REQUIRE_FALSE(parse_parameters("parameters: nothing", p));
+  REQUIRE_FALSE(parse_parameters("no list here", p));
+  REQUIRE_FALSE(parse_parameters("xparameters: $1 = 'a'", p));
+}
