@@ -69,6 +69,12 @@ inline std::uint32_t load4(const char* p) {
   return w;
 }
 
+// field = v; clear() and append() take fewer steps than assign().
+inline void replace_text(std::string& field, std::string_view v) {
+  field.clear();
+  field.append(v.data(), v.size());
+}
+
 // Texts of up to 32 bytes are compared with overlapping loads rather than a
 // memcmp call (session ids, vxids, timestamps).
 [[gnu::always_inline]] inline bool same_text(const char* a, const char* b, std::size_t n) {
@@ -89,7 +95,7 @@ inline std::uint32_t load4(const char* p) {
 [[gnu::always_inline]] inline void set_text(std::string& field, std::string_view v) {
   const std::size_t n = v.size();
   if (field.size() != n) {
-    field.assign(v.data(), n);
+    replace_text(field, v);
     return;
   }
   char* d = field.data();
@@ -106,7 +112,7 @@ inline std::uint32_t load4(const char* p) {
 // Plain digits as in short_digits(), up to 8 of them at once when the 8 bytes
 // from `s` are readable (`readable_end`): the "parse eight digits" SWAR steps.
 template <typename T>
-inline T read_number(std::string_view s, const char* readable_end) {
+[[gnu::always_inline]] inline T read_number(std::string_view s, const char* readable_end) {
   const std::size_t n = s.size();
   if (n >= 1 && n <= 8 && s.data() + 8 <= readable_end) {
     // The digits at the top of the word, '0' bytes below: leading zeros.
@@ -221,6 +227,7 @@ enum CsvColumn {
   kInternalQueryPos, kContext, kQuery, kQueryPos, kLocation, kApplication, kBackendType,
   kLeaderPid, kQueryId, kCsvColumns
 };
+constexpr int kMinCsvColumns = 22;  // before application_name (kApplication)
 
 // The string member a csvlog column fills, or nullptr for the others.
 std::string* string_column(model::LogRecord& r, int column) {
@@ -522,10 +529,12 @@ class CsvReader final : public RecordReader {
     if (inside_carry != 0) return false;  // the record goes on on the next line
     ++column;
     if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
+    p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
+    if (column < kMinCsvColumns) return true;  // not a record (finish_record() skips it)
     const int fields = static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
     auto field = [&](int c) __attribute__((always_inline)) {
       // Columns this record does not have (older servers) are empty.
-      if (c >= fields) return std::string_view{};
+      if (c >= kMinCsvColumns && c >= fields) return std::string_view{};
       std::string_view v(s + starts_[c], starts_[c + 1] - 1 - starts_[c]);
       if (v.empty() || v.front() != '"') return v;
       v = v.substr(1, v.size() - 2);
@@ -554,7 +563,7 @@ class CsvReader final : public RecordReader {
     record_.level = v.empty() ? model::LogLevel::unknown : read_level(v);
     set_text(h.sqlstate, field(kSqlState));
     v = field(kMessage);
-    record_.message.assign(v.data(), v.size());
+    replace_text(record_.message, v);
     set_text(record_.detail, field(kDetail));
     set_text(record_.hint, field(kHint));
     set_text(record_.query, field(kInternalQuery));
@@ -563,7 +572,6 @@ class CsvReader final : public RecordReader {
     set_text(record_.location, field(kLocation));
     set_text(h.application, field(kApplication));
     set_text(h.backend_type, field(kBackendType));
-    p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
     return true;
   }
 
@@ -596,7 +604,7 @@ class CsvReader final : public RecordReader {
 
   void finish_record(const Parsed& p, std::uint64_t number, std::uint64_t lines) {
     // 22 columns (before 9.0-style application_name) up to 26 (PG14+).
-    if (p.columns < 22 || p.columns > kCsvColumns || record_.header.time == model::kNoTime ||
+    if (p.columns < kMinCsvColumns || p.columns > kCsvColumns || record_.header.time == model::kNoTime ||
         (record_.level == model::LogLevel::unknown)) {
       ctx_.skip(number, lines);
       return;
@@ -893,7 +901,7 @@ class JsonReader final : public RecordReader {
       case kXid: r.header.xid = read_number<std::uint64_t>(v, end); break;
       case kSeverity: r.level = read_level(v); break;
       case kSqlState: set_text(r.header.sqlstate, v); break;
-      case kMessage: r.message.assign(v.data(), v.size()); break;
+      case kMessage: replace_text(r.message, v); break;
       case kDetail: set_text(r.detail, v); break;
       case kHint: set_text(r.hint, v); break;
       case kInternalQuery: set_text(r.query, v); break;
