@@ -90,7 +90,7 @@ inline ByteMasks byte_masks64_swar(const char* p) {
 
 /// byte_masks64_swar, 16 bytes per step with SSE2 when the CPU has it.
 template <char A, char B>
-inline ByteMasks byte_masks64(const char* p) {
+[[gnu::always_inline]] inline ByteMasks byte_masks64(const char* p) {
 #if defined(__SSE2__)
   const __m128i a = _mm_set1_epi8(A), b = _mm_set1_epi8(B);
   // Written out: GCC keeps a four-step loop as a loop.
@@ -113,7 +113,7 @@ inline ByteMasks byte_masks64(const char* p) {
 /// The mask of A over 64 bytes, and whether any of them is B (cheaper than
 /// its mask: one movemask for the four steps).
 template <char A, char B>
-inline std::uint64_t mask64_and_any(const char* p, bool& any_b) {
+[[gnu::always_inline]] inline std::uint64_t mask64_and_any(const char* p, bool& any_b) {
 #if defined(__SSE2__)
   const __m128i a = _mm_set1_epi8(A), b = _mm_set1_epi8(B);
   const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));

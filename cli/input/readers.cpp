@@ -499,8 +499,18 @@ class CsvReader final : public RecordReader {
         // Stored unchecked: starts_ has room for a block's worth past the end.
         std::size_t* out = starts_ + column;
         const std::size_t after = base + 1;
-        for (; seps != 0; seps &= seps - 1)
-          *++out = after + static_cast<unsigned>(std::countr_zero(seps));
+        // Two at a time: half the loop steps (most blocks hold 5-8).
+        while (seps != 0) {
+          out[1] = after + static_cast<unsigned>(std::countr_zero(seps));
+          seps &= seps - 1;
+          if (seps == 0) {
+            out += 1;
+            break;
+          }
+          out[2] = after + static_cast<unsigned>(std::countr_zero(seps));
+          seps &= seps - 1;
+          out += 2;
+        }
         column = static_cast<std::size_t>(out - starts_);
       } else {
         column += static_cast<std::size_t>(std::popcount(seps));  // only counted
@@ -537,7 +547,7 @@ class CsvReader final : public RecordReader {
       if (c >= kMinCsvColumns && c >= fields) return std::string_view{};
       std::string_view v(s + starts_[c], starts_[c + 1] - 1 - starts_[c]);
       if (v.empty() || v.front() != '"') return v;
-      v = v.substr(1, v.size() - 2);
+      v = std::string_view(v.data() + 1, v.size() - 2);  // a well-formed quoted field
       if (doubled != 0 && v.find('"') != std::string_view::npos) {
         field_.clear();
         for (std::size_t i = 0; i < v.size(); ++i) {
