@@ -51,6 +51,16 @@ void CoverageMonitor::observe_line(const std::string& session_key, std::uint64_t
   }
 }
 
+void CoverageMonitor::observe_line(std::uint64_t& last_line, std::uint64_t session_line) {
+  if (session_line == 0) return;  // the format has no %l
+  const std::uint64_t previous = last_line;
+  last_line = session_line;
+  if (previous == 0) return;  // the session's first line
+  if (session_line > previous + kLinesPerRecord) {
+    missing_lines_ += session_line - previous - kLinesPerRecord;
+  }
+}
+
 void CoverageMonitor::forget_session(const std::string& session_key) {
   last_line_.erase(session_key);
 }

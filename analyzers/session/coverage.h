@@ -20,6 +20,9 @@ class CoverageMonitor {
   void observe_statement(const model::StatementEvent& statement);
   /// Any event of a client session, keyed by session: checks %l continuity.
   void observe_line(const std::string& session_key, std::uint64_t session_line);
+  /// The same for a caller that keeps each session's last %l itself (no
+  /// lookup by key): `last_line` is 0 before the session's first line.
+  void observe_line(std::uint64_t& last_line, std::uint64_t session_line);
   void forget_session(const std::string& session_key);
   /// A COMMIT/END arrived in a session known to be outside any transaction.
   void observe_unmatched_commit() { ++unmatched_commits_; }

@@ -36,6 +36,8 @@ struct SessionTracker::Session {
   std::string unit_attribution;
   std::string unit_application;
   Timestamp last_seen = model::kNoTime;
+  /// The last %l seen (0 before the first), for the coverage monitor.
+  std::uint64_t last_line = 0;
   sql::IsolationLevel default_isolation = sql::IsolationLevel::read_committed;
   bool default_isolation_known = false;
   std::uint64_t transaction_seq = 0;
@@ -273,7 +275,7 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
         same = session->key == header.session_id;
       }
       if (same) {
-        monitor_.observe_line(session->key, header.session_line);
+        monitor_.observe_line(session->last_line, header.session_line);
         return session;
       }
     }
@@ -294,7 +296,7 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
   }
   auto it = sessions_.find(key);
   if (it != sessions_.end()) {
-    monitor_.observe_line(key, header.session_line);
+    monitor_.observe_line(it->second->last_line, header.session_line);
     return it->second.get();
   }
   if (!create) return nullptr;
@@ -315,7 +317,7 @@ SessionTracker::Session* SessionTracker::session_for(const model::Event& event, 
   if (header.pid != 0) by_pid_[header.pid] = raw;
   ++stats_.sessions;
   stats_.max_open_sessions = std::max<std::uint64_t>(stats_.max_open_sessions, sessions_.size());
-  monitor_.observe_line(key, header.session_line);
+  monitor_.observe_line(raw->last_line, header.session_line);
   return raw;
 }
 
@@ -427,7 +429,6 @@ void SessionTracker::close_session(const std::string& key, Transaction::End end)
   SessionOps(*this, session).close(end);
   auto pid_it = by_pid_.find(session.state.info.pid);
   if (pid_it != by_pid_.end() && pid_it->second == &session) by_pid_.erase(pid_it);
-  monitor_.forget_session(key);
   sessions_.erase(it);
 }
 
