@@ -146,8 +146,9 @@ class Arena {
   // The id of canonical_table(name), remembered per table name of the
   // unit's shapes (alive, so their addresses are theirs, until the next reset).
   std::uint32_t table_id(const std::string& name) {
-    const auto key = reinterpret_cast<std::uintptr_t>(&name);
-    Memo& memo = memo_[(key >> 4) % kMemo];
+    // Fibonacci hashing of the address: neighbouring names spread over the slots.
+    const auto key = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&name));
+    Memo& memo = memo_[(key * 0x9E3779B97F4A7C15ull) >> (64 - kMemoBits)];
     if (memo.name == &name) return memo.id;
     memo.name = &name;
     memo.id = intern(name);
@@ -314,7 +315,8 @@ class Arena {
 
  private:
   static constexpr std::size_t kMaxNames = 4096;
-  static constexpr std::size_t kMemo = 64;
+  static constexpr unsigned kMemoBits = 8;
+  static constexpr std::size_t kMemo = std::size_t{1} << kMemoBits;
   struct Memo {
     const std::string* name = nullptr;
     std::uint32_t id = 0;
