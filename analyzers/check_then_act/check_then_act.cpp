@@ -351,6 +351,25 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   core::Severity severity = base_severity(c);
   if (c.match == cta::Overlap::pattern) severity = lower(severity);
   if (overlapping || !runtime.empty()) severity = raise(severity);
+  nlohmann::json race = nlohmann::json::object();
+  race["overlapping_sessions_seen"] = overlapping;
+  for (const auto* ev : runtime) race[ev->what + "s"] = race.value(ev->what + "s", 0) + 1;
+
+  const model::Timestamp first_seen = c.check ? time_of(c.check) : time_of(c.act);
+  const model::Timestamp last_seen = c.act->end != model::kNoTime ? c.act->end : time_of(c.act);
+  if (auto found = by_id_.find(id); found != by_id_.end()) {
+    core::Finding& shown = findings_[found->second];
+    // An occurrence later in the log than the one shown only adds to its
+    // counts, race, severity, sessions and times (what merge() would do
+    // with it), so its finding is not built.
+    if (std::make_pair(c.act->where.input, c.act->where.line) >=
+        std::make_pair(shown.evidence[0].input, shown.evidence[0].line)) {
+      merge_occurrence(shown, race, severity,
+                       {session.pid, session.session_id, session.user, session.database, session.application},
+                       first_seen, last_seen);
+      return;
+    }
+  }
 
   core::Finding f;
   f.rule = std::string(kInfo.id);
@@ -367,8 +386,8 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
   if (c.check) f.evidence.push_back(evidence_of(*c.check, "check", session.pid));
   const std::vector<std::string> key_values = c.key.value_texts();
   f.evidence[0].values.insert(f.evidence[0].values.begin(), key_values.begin(), key_values.end());
-  f.first_seen = c.check ? time_of(c.check) : time_of(c.act);
-  f.last_seen = c.act->end != model::kNoTime ? c.act->end : time_of(c.act);
+  f.first_seen = first_seen;
+  f.last_seen = last_seen;
 
   nlohmann::json& d = f.details;
   d["kind"] = kind;
@@ -388,9 +407,6 @@ void CheckThenActRule::add(const model::SessionInfo& session, const Candidate& c
                                 ") would make this safe (give --schema or --schema-from)";
   }
   if (!c.notes.empty()) d["notes"] = c.notes;
-  nlohmann::json race = nlohmann::json::object();
-  race["overlapping_sessions_seen"] = overlapping;
-  for (const auto* ev : runtime) race[ev->what + "s"] = race.value(ev->what + "s", 0) + 1;
   d["race"] = race;
   merge(std::move(f));
 }
@@ -430,6 +446,28 @@ void CheckThenActRule::merge(core::Finding fresh) {
     old.first_seen = fresh.first_seen;
   }
   old.last_seen = std::max(old.last_seen, fresh.last_seen);
+  old.details["race"] = race;
+}
+
+// merge() of an occurrence that comes after `old` in the log, from its parts.
+void CheckThenActRule::merge_occurrence(core::Finding& old, const nlohmann::json& fresh_race,
+                                        core::Severity severity, const core::SessionRef& session,
+                                        model::Timestamp first_seen, model::Timestamp last_seen) {
+  nlohmann::json race = old.details["race"];
+  for (const auto& [key, value] : fresh_race.items()) {
+    if (value.is_boolean()) race[key] = race.value(key, false) || value.get<bool>();
+    else race[key] = race.value(key, 0) + value.get<int>();
+  }
+  old.occurrences += 1;
+  old.severity = std::max(old.severity, severity);
+  if (old.sessions.size() < kMaxSessionsPerFinding &&
+      std::find(old.sessions.begin(), old.sessions.end(), session) == old.sessions.end()) {
+    old.sessions.push_back(session);
+  }
+  if (first_seen != model::kNoTime && (old.first_seen == model::kNoTime || first_seen < old.first_seen)) {
+    old.first_seen = first_seen;
+  }
+  old.last_seen = std::max(old.last_seen, last_seen);
   old.details["race"] = race;
 }
 

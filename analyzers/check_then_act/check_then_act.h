@@ -69,6 +69,8 @@ class CheckThenActRule : public core::Rule {
   void judge_failures(const model::SessionInfo& session, const model::UnitOfWork& unit);
   void report_missing_retries();
   void merge(core::Finding fresh);
+  void merge_occurrence(core::Finding& old, const nlohmann::json& fresh_race, core::Severity severity,
+                        const core::SessionRef& session, model::Timestamp first_seen, model::Timestamp last_seen);
   void remember(model::Timestamp time, std::string what, std::string statement);
   std::vector<const RuntimeEvent*> runtime_evidence(const cta::Candidate& c) const;
   bool race_seen(const RaceMark& mark) const;

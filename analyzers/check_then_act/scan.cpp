@@ -284,6 +284,15 @@ class Arena {
     p.table = building_table_;
     p.first_column = static_cast<std::uint32_t>(columns.size());
     p.column_count = static_cast<std::uint32_t>(pending_columns_.size());
+    if (pending_columns_.size() == 1) {
+      // One key column (most statements): its values in the order added.
+      Col c = pending_columns_.front();
+      c.first_value = static_cast<std::uint32_t>(values.size());
+      for (const auto& entry : pending_values_) values.push_back(entry.second);
+      c.value_count = static_cast<std::uint32_t>(values.size()) - c.first_value;
+      columns.push_back(c);
+      return p;
+    }
     order_.clear();
     for (std::uint32_t i = 0; i < pending_columns_.size(); ++i) order_.push_back(i);
     if (order_.size() > 1) {

@@ -230,13 +230,34 @@ void IdleInTransactionRule::on_transaction(const model::SessionInfo& session,
     if (failed_between) continue;
     const double gap_ms = session::elapsed_ms(before.end, after.start);
     const std::vector<std::string> held = held_locks(transaction, i);
+    const auto waits = waits_by_holder_.find(session.pid);
+    const auto waited_in_gap = [&](const Wait& wait) { return !(wait.end < before.end || wait.start > after.start); };
+    const bool any_blocked = waits != waits_by_holder_.end() &&
+                             std::any_of(waits->second.begin(), waits->second.end(), waited_in_gap);
+    const bool locks = !held.empty();
+    core::Severity severity = core::Severity::info;
+    if (any_blocked || (locks && gap_ms >= options_.error_gap_ms)) {
+      severity = core::Severity::error;
+    } else if (locks || gap_ms >= options_.warning_gap_ms) {
+      severity = core::Severity::warning;
+    }
+    const sql::Statement& first = before.statement();
+    const sql::Statement& second = after.statement();
+    std::string id = core::make_finding_id(
+        kInfo.id, {session.database, session.application, session::fingerprint_hex(first.fingerprint),
+                   session::fingerprint_hex(second.fingerprint)});
+    if (auto pending = pending_.find(id); pending != pending_.end() && !(severity > pending->second.severity)) {
+      // Another occurrence that keep() would not show: only its counts,
+      // times and session are merged, so the finding is not built.
+      merge_occurrence(pending->second, session::session_ref(session), before.end, after.start);
+      continue;
+    }
 
     core::Finding finding;
     finding.rule = std::string(kInfo.id);
     finding.evidence.push_back(session::evidence_of(before, "before the gap", session.pid));
     finding.evidence.push_back(session::evidence_of(after, "after the gap", session.pid));
     nlohmann::json blocked = nlohmann::json::array();
-    auto waits = waits_by_holder_.find(session.pid);
     if (waits != waits_by_holder_.end()) {
       for (const Wait& wait : waits->second) {
         if (wait.end < before.end || wait.start > after.start) continue;
@@ -252,16 +273,7 @@ void IdleInTransactionRule::on_transaction(const model::SessionInfo& session,
         finding.evidence.push_back(std::move(evidence));
       }
     }
-    const bool locks = !held.empty();
-    if (!blocked.empty() || (locks && gap_ms >= options_.error_gap_ms)) {
-      finding.severity = core::Severity::error;
-    } else if (locks || gap_ms >= options_.warning_gap_ms) {
-      finding.severity = core::Severity::warning;
-    } else {
-      finding.severity = core::Severity::info;
-    }
-    const sql::Statement& first = before.statement();
-    const sql::Statement& second = after.statement();
+    finding.severity = severity;
     std::string message = "transaction idle for " + session::duration_text(gap_ms) + " between '" +
                           session::shorten(first.normalized, 60) + "' and '" +
                           session::shorten(second.normalized, 60) + "'";
@@ -273,9 +285,7 @@ void IdleInTransactionRule::on_transaction(const model::SessionInfo& session,
     finding.message = std::move(message);
     finding.help = kHelp;
     finding.sessions.push_back(session::session_ref(session));
-    finding.id = core::make_finding_id(
-        kInfo.id, {session.database, session.application, session::fingerprint_hex(first.fingerprint),
-                   session::fingerprint_hex(second.fingerprint)});
+    finding.id = std::move(id);
     const char* position = first.kind == sql::Kind::begin      ? "after BEGIN"
                            : second.kind == sql::Kind::commit   ? "before COMMIT"
                            : second.kind == sql::Kind::rollback ? "before ROLLBACK"
@@ -316,6 +326,17 @@ void IdleInTransactionRule::keep(core::Finding finding) {
   kept.occurrences = occurrences;
   kept.first_seen = first;
   kept.last_seen = last;
+}
+
+// keep() of an occurrence no more severe than `kept`, from its parts.
+void IdleInTransactionRule::merge_occurrence(core::Finding& kept, const core::SessionRef& session,
+                                             model::Timestamp first_seen, model::Timestamp last_seen) {
+  if (kept.sessions.size() < 8 && std::find(kept.sessions.begin(), kept.sessions.end(), session) == kept.sessions.end()) {
+    kept.sessions.push_back(session);
+  }
+  kept.occurrences += 1;
+  kept.first_seen = earliest(kept.first_seen, first_seen);
+  kept.last_seen = std::max(kept.last_seen, last_seen);
 }
 
 void IdleInTransactionRule::finish(core::FindingSink& out) {

@@ -61,6 +61,8 @@ class IdleInTransactionRule final : public core::Rule {
   void record_wait(const model::Event& event, const model::LockEvent& lock);
   bool ignored(const std::string& application) const;
   void keep(core::Finding finding);
+  void merge_occurrence(core::Finding& kept, const core::SessionRef& session, model::Timestamp first_seen,
+                        model::Timestamp last_seen);
 
   IdleInTransactionOptions options_;
   const model::LogCoverage* coverage_ = nullptr;

@@ -74,14 +74,16 @@ Distinctness measure(const session::StatementRun& run, const std::vector<LoopKey
   std::vector<std::set<std::string>> per_key(keys.size());
   for (const model::Execution* execution : run.executions) {
     std::vector<std::string> tuple;
+    tuple.reserve(keys.size());
     for (std::size_t k = 0; k < keys.size(); ++k) {
       auto value = sql::resolve(keys[k].value, execution->parsed.literals, execution->parameters);
-      tuple.push_back(value ? *value : "?");
+      tuple.push_back(value ? std::move(*value) : "?");
       per_key[k].insert(tuple.back());
     }
-    if (tuples.insert(tuple).second && result.examples.size() < 5) {
+    const auto [it, inserted] = tuples.insert(std::move(tuple));
+    if (inserted && result.examples.size() < 5) {
       std::string example;
-      for (const std::string& part : tuple) example += (example.empty() ? "" : "/") + part;
+      for (const std::string& part : *it) example += (example.empty() ? "" : "/") + part;
       result.examples.push_back(example);
     }
   }
