@@ -820,10 +820,10 @@ class JsonReader final : public RecordReader {
     if (quote_bits_.size() < words) quote_bits_.resize(words);
     std::uint64_t* q = quote_bits_.data();
     std::size_t base = 0;
-    bool backslash = false;
-    for (; base + 64 <= n; base += 64) {
-      q[base / 64] = mask64_and_any<'"', '\\'>(s + base, backslash);
-      if (backslash) return false;
+    bool backslash = false, any_backslash = false;
+    for (std::uint64_t* word = q; base + 64 <= n; base += 64, ++word) {
+      *word = mask64_and_any<'"', '\\'>(s + base, backslash);
+      any_backslash |= backslash;
     }
     if (base < n) {
       if (n >= 64) {  // the block ending with the line, shifted down
@@ -833,13 +833,15 @@ class JsonReader final : public RecordReader {
         q[base / 64] = m.a;
         backslash = m.b != 0;
       }
-      if (backslash) return false;
+      any_backslash |= backslash;
     }
+    if (any_backslash) return false;
     // The first '"' at or after `from` (< n), or n.
     auto quote_from = [&](std::size_t from) __attribute__((always_inline)) {
       std::size_t w = from / 64;
       std::uint64_t bits = q[w] >> (from % 64);
-      if (bits != 0) return from + static_cast<unsigned>(std::countr_zero(bits));
+      if (bits != 0) [[likely]]
+        return from + static_cast<unsigned>(std::countr_zero(bits));
       while (++w < words) {
         if (q[w] != 0) return w * 64 + static_cast<unsigned>(std::countr_zero(q[w]));
       }
@@ -858,7 +860,7 @@ class JsonReader final : public RecordReader {
       const std::size_t v = key_end + 2;
       std::string_view raw;
       bool is_null = false;
-      if (s[v] == '"') {
+      if (s[v] == '"') [[likely]] {
         const std::size_t end = quote_from(v + 1);
         if (end >= n) return false;
         raw = std::string_view(s + v + 1, end - v - 1);
@@ -879,7 +881,7 @@ class JsonReader final : public RecordReader {
       } else if (column == kRemotePort) {
         port_.assign(raw.data(), raw.size());
       }
-      if (s[i] == ',') {
+      if (s[i] == ',') [[likely]] {
         ++i;
         continue;
       }
