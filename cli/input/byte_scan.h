@@ -88,22 +88,37 @@ inline ByteMasks byte_masks64_swar(const char* p) {
   return m;
 }
 
+#if defined(__SSE2__)
+namespace byte_scan_detail {
+// 64 bytes as four SSE2 registers. Written out: GCC keeps a four-step loop
+// as a loop.
+struct Block64 {
+  __m128i x0, x1, x2, x3;
+};
+[[gnu::always_inline]] inline Block64 load64(const char* p) {
+  return {_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32)),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48))};
+}
+// Bit i set when byte i of the block equals c.
+[[gnu::always_inline]] inline std::uint64_t equal_mask(const Block64& k, __m128i c) {
+  auto bits = [c](__m128i x) {
+    return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, c))));
+  };
+  return bits(k.x0) | bits(k.x1) << 16 | bits(k.x2) << 32 | bits(k.x3) << 48;
+}
+}  // namespace byte_scan_detail
+#endif
+
 /// byte_masks64_swar, 16 bytes per step with SSE2 when the CPU has it.
 template <char A, char B>
 [[gnu::always_inline]] inline ByteMasks byte_masks64(const char* p) {
 #if defined(__SSE2__)
-  const __m128i a = _mm_set1_epi8(A), b = _mm_set1_epi8(B);
-  // Written out: GCC keeps a four-step loop as a loop.
-  const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-  const __m128i x2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-  const __m128i x3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48));
-  auto bits = [](__m128i x, __m128i c) {
-    return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, c))));
-  };
+  const byte_scan_detail::Block64 k = byte_scan_detail::load64(p);
   ByteMasks m;
-  m.a = bits(x0, a) | bits(x1, a) << 16 | bits(x2, a) << 32 | bits(x3, a) << 48;
-  m.b = bits(x0, b) | bits(x1, b) << 16 | bits(x2, b) << 32 | bits(x3, b) << 48;
+  m.a = byte_scan_detail::equal_mask(k, _mm_set1_epi8(A));
+  m.b = byte_scan_detail::equal_mask(k, _mm_set1_epi8(B));
   return m;
 #else
   return byte_masks64_swar<A, B>(p);
@@ -115,18 +130,12 @@ template <char A, char B>
 template <char A, char B>
 [[gnu::always_inline]] inline std::uint64_t mask64_and_any(const char* p, bool& any_b) {
 #if defined(__SSE2__)
-  const __m128i a = _mm_set1_epi8(A), b = _mm_set1_epi8(B);
-  const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-  const __m128i x2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-  const __m128i x3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48));
-  auto bits = [](__m128i x, __m128i c) {
-    return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, c))));
-  };
-  const __m128i bs = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x0, b), _mm_cmpeq_epi8(x1, b)),
-                                  _mm_or_si128(_mm_cmpeq_epi8(x2, b), _mm_cmpeq_epi8(x3, b)));
+  const byte_scan_detail::Block64 k = byte_scan_detail::load64(p);
+  const __m128i b = _mm_set1_epi8(B);
+  const __m128i bs = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, b), _mm_cmpeq_epi8(k.x1, b)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(k.x2, b), _mm_cmpeq_epi8(k.x3, b)));
   any_b = _mm_movemask_epi8(bs) != 0;
-  return bits(x0, a) | bits(x1, a) << 16 | bits(x2, a) << 32 | bits(x3, a) << 48;
+  return byte_scan_detail::equal_mask(k, _mm_set1_epi8(A));
 #else
   const ByteMasks m = byte_masks64_swar<A, B>(p);
   any_b = m.b != 0;

@@ -38,11 +38,6 @@ constexpr std::array<std::string_view, 40> kLocalizedTags{{
     "ПРЕДУПРЕЖДЕНИЕ", "BŁĄD",     "FOUT",       "HATA",
 }};
 
-std::size_t skip_digits(std::string_view s, std::size_t pos) {
-  while (pos < s.size() && is_digit(s[pos])) ++pos;
-  return pos;
-}
-
 // The digits at `pos` (at most what fits: callers bound the count):
 // their value, and the offset after them.
 inline std::size_t read_digits(std::string_view s, std::size_t pos, std::uint64_t& value) {
@@ -94,10 +89,20 @@ inline std::size_t scan_query_id(std::string_view line, std::size_t p, PrefixFie
   return end;
 }
 
-std::uint64_t to_u64(std::string_view digits) {
-  std::uint64_t v = 0;
-  for (char c : digits) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  return v;
+// %p, %l or %x at `pos`: 1-18 digits into their field; advances `pos`.
+inline bool read_number(char escape, std::string_view line, std::size_t& pos, PrefixFields& f) {
+  std::uint64_t v;
+  const std::size_t end = read_digits(line, pos, v);
+  if (end == pos || end - pos > 18) return false;
+  if (escape == 'p') {
+    f.pid = static_cast<std::int32_t>(v);
+  } else if (escape == 'l') {
+    f.session_line = v;
+  } else {
+    f.xid = v;
+  }
+  pos = end;
+  return true;
 }
 
 bool is_free_escape(char e) {
@@ -227,16 +232,13 @@ bool match_fixed(char e, int padding, std::string_view line, std::size_t pos, Pr
   }
   end = p;
   switch (e) {
-    case 'p': case 'P': case 'l': case 'x': {
-      end = skip_digits(line, p);
-      if (end == p && e != 'P') return false;
-      std::string_view digits = line.substr(p, end - p);
-      if (digits.size() > 18) return false;
-      if (e == 'p') f.pid = static_cast<std::int32_t>(to_u64(digits));
-      if (e == 'l') f.session_line = to_u64(digits);
-      if (e == 'x') f.xid = to_u64(digits);
+    case 'P':  // the parallel group leader's pid: not kept, may be empty
+      end = skip_digits_fast(line, p);
+      if (end - p > 18) return false;
       break;
-    }
+    case 'p': case 'l': case 'x':
+      if (!read_number(e, line, end, f)) return false;
+      break;
     case 'Q':
       end = scan_query_id(line, p, f);
       break;
@@ -611,15 +613,9 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
         p = scan_virtual_xid(line, p, f);
       } else if (hole.escape == 'Q') {
         p = scan_query_id(line, p, f);
-      } else {
-        const std::size_t begin = p;
-        std::uint64_t v;
-        p = read_digits(line, p, v);
-        if (p == begin || p - begin > 18) {
-          same = false;
-          break;
-        }
-        (hole.escape == 'l' ? f.session_line : f.xid) = v;
+      } else if (!read_number(hole.escape, line, p, f)) {
+        same = false;
+        break;
       }
     }
     if (!same) continue;
@@ -764,20 +760,8 @@ inline bool LogLinePrefix::run_step(const Step& s, std::string_view line, std::s
       f.zone_known = pt.zone_known;
       return true;
     }
-    case Step::digits: {
-      std::uint64_t v;
-      const std::size_t end = read_digits(line, pos, v);
-      if (end == pos || end - pos > 18) return false;
-      if (s.escape == 'p') {
-        f.pid = static_cast<std::int32_t>(v);
-      } else if (s.escape == 'l') {
-        f.session_line = v;
-      } else {
-        f.xid = v;
-      }
-      pos = end;
-      return true;
-    }
+    case Step::digits:
+      return read_number(s.escape, line, pos, f);
     case Step::fixed: {
       std::size_t end = 0;
       if (!match_fixed(s.escape, s.padding, line, pos, f, end)) return false;
