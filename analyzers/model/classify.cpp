@@ -242,7 +242,13 @@ bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::str
     s.remove_prefix(digits);
     if (s.size() < 3 || s[0] != ' ' || s[1] != '=' || s[2] != ' ') return false;
     s.remove_prefix(3);
-    if (out.size() < index) out.resize(index);
+    // In order ($1, $2, ...) the list grows by one: appended in place
+    // (resize would go through an out-of-line append for every value).
+    if (out.size() + 1 == index) {
+      out.emplace_back();
+    } else if (out.size() < index) {
+      out.resize(index);
+    }
     if (s.size() >= 4 && s[0] == 'N' && s[1] == 'U' && s[2] == 'L' && s[3] == 'L') {
       s.remove_prefix(4);
       out[index - 1].reset();

@@ -42,13 +42,14 @@ constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
 ///  and divide once by an exact power of ten: IEEE division rounds
 ///  correctly, so the value equals from_chars'. Anything else (exponents,
 ///  more digits, signs, "inf") goes to from_chars.
-inline bool parse_decimal(std::string_view& s, double& v) {
+[[gnu::always_inline]] inline bool parse_decimal(std::string_view& s, double& v) {
   using namespace decimal_detail;
   const char* p = s.data();
   const std::size_t n = s.size();
   std::uint64_t mantissa = 0;
   std::size_t i = 0;
-  while (i < n && i < 12 && digit(p[i])) mantissa = mantissa * 10 + static_cast<std::uint64_t>(p[i++] - '0');
+  const std::size_t limit = n < 12 ? n : 12;
+  for (unsigned d; i < limit && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) mantissa = mantissa * 10 + d;
   if (i > 0 && i + 4 <= n && p[i] == '.') {
     const unsigned d1 = static_cast<unsigned char>(p[i + 1]) - unsigned{'0'};
     const unsigned d2 = static_cast<unsigned char>(p[i + 2]) - unsigned{'0'};
