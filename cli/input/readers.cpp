@@ -109,6 +109,11 @@ inline void replace_text(std::string& field, std::string_view v) {
 #endif
 }
 
+// a == b over any n: same_bytes() from 16 bytes on, same_text() below.
+[[gnu::always_inline]] inline bool same_any(const char* a, const char* b, std::size_t n) {
+  return n >= 16 ? same_bytes(a, b, n) : same_text(a, b, n);
+}
+
 // Session fields (user, database, client, application) repeat from one record
 // to the next, and a changed session id or vxid mostly keeps its length:
 // comparing, or overwriting in place, is cheaper than assign().
@@ -391,7 +396,40 @@ class CsvReader final : public RecordReader {
     int columns = 0;
     bool zone_known = true;
     bool quote_in_bare = false;  // a '"' inside an unquoted field
+    model::LogRecord* record = nullptr;  // the record filled
   };
+
+  // A record per session (kSessions of them, least recently used replaced)
+  // with what its lines repeat, as written: columns 1-5 (user, database,
+  // pid, connection, session id: the "head") and from application_name to
+  // the end (the "tail"). Bytes equal to its session's head (tail), read from
+  // the start of a field, would set the fields to what the record holds:
+  // they are neither scanned nor read again. Lines the one-pass reading
+  // turns away leave records untouched; the others write into the last one.
+  struct Session {
+    model::LogRecord record;
+    std::string head, tail;  // "" when not known
+    int tail_columns = 0;
+    std::uint64_t used = 0;  // last line read into it, for replacement
+  };
+  static constexpr std::size_t kSessions = 8;
+  model::LogRecord& general() { return sessions_[kSessions].record; }
+
+  // The session whose head the text at s[i] starts with, else the least
+  // recently used one, forgotten. Heads are told apart by their last 16
+  // bytes (the session id) before they are compared whole.
+  Session* find_session(const char* s, std::size_t n, std::size_t i) {
+    Session* oldest = &sessions_[0];
+    for (std::size_t k = 0; k < kSessions; ++k) {
+      Session& c = sessions_[k];
+      const std::size_t len = c.head.size();
+      if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
+      if (c.used < oldest->used) oldest = &c;
+    }
+    oldest->head.clear();  // its record stays as its last line left it
+    oldest->tail.clear();
+    return oldest;
+  }
 
   void reset() {
     pending_.clear();
@@ -411,8 +449,9 @@ class CsvReader final : public RecordReader {
   // Splits `text` into fields and fills record_ from them; no side effects
   // on the context, so the caller may still decide how to treat the text.
   Parsed parse_fields(std::string_view text) {
-    clear_record(record_);
+    clear_record(general());
     Parsed p;
+    p.record = &general();
     const std::size_t n = text.size();
     std::size_t i = 0;
     int column = 0;
@@ -486,6 +525,19 @@ class CsvReader final : public RecordReader {
   bool parse_line_fast(std::string_view text, Parsed& p) {
     const char* s = text.data();
     const std::size_t n = text.size();
+    // The time (a bare field) and the session its head names.
+    Session* session = &sessions_[kSessions];
+    std::size_t head_start = 0;
+    bool head_hit = false;
+    {
+      const std::size_t t = find_either<',', '"'>(text, 0);
+      if (t < n && s[t] == ',') {
+        head_start = t + 1;
+        session = find_session(s, n, head_start);
+        head_hit = !session->head.empty();
+      }
+    }
+    p.record = &session->record;
     std::uint64_t inside_carry = 0;  // all ones when a block starts inside quotes
     std::uint64_t close_carry = 0;   // 1 when the last block ended on a closing quote
     std::uint64_t start_carry = 1;   // 1 when a block's first byte starts a field
@@ -493,8 +545,7 @@ class CsvReader final : public RecordReader {
     // starts_[c] is where field c starts (c <= kCsvColumns); columns after
     // that are only counted.
     std::size_t column = 0;
-    starts_[0] = 0;
-    // Masks of one block (bits past the end of the line are clear) to field
+    // Masks of one block (bits past the end of the text are clear) to field
     // starts; false when a quote is out of place.
     auto block = [&](ByteMasks m, std::size_t base) __attribute__((always_inline)) {
       const std::uint64_t quotes = m.b;
@@ -537,31 +588,59 @@ class CsvReader final : public RecordReader {
       }
       return true;
     };
-    std::size_t base = 0;
-    for (; base + 64 <= n; base += 64) {
-      if (!block(byte_masks64<',', '"'>(s + base), base)) return false;
-    }
-    if (base < n) {
-      // The last bytes: the block that ends with the line, shifted down to
-      // `base`, when the line is that long (no copy), else a padded copy.
-      ByteMasks m;
-      if (n >= 64) {
-        m = byte_masks64<',', '"'>(s + n - 64);
-        const unsigned shift = static_cast<unsigned>(64 - (n - base));
-        m.a >>= shift;
-        m.b >>= shift;
-        m.valid = ~std::uint64_t{0} >> shift;
-      } else {
-        m = byte_masks_tail<',', '"'>(s + base, n - base);
+    // Scans s[from, end) where field `first` starts at `from`.
+    auto scan = [&](std::size_t first, std::size_t from, std::size_t end) __attribute__((always_inline)) {
+      inside_carry = close_carry = doubled = 0;
+      start_carry = 1;
+      column = first;
+      starts_[first] = from;
+      std::size_t base = from;
+      for (; base + 64 <= end; base += 64) {
+        if (!block(byte_masks64<',', '"'>(s + base), base)) return false;
       }
-      if (!block(m, base)) return false;
+      if (base < end) {
+        // The last bytes: the block that ends with them, shifted down to
+        // `base`, when the line is that long (no copy), else a padded copy.
+        ByteMasks m;
+        if (end >= 64) {
+          m = byte_masks64<',', '"'>(s + end - 64);
+          const unsigned shift = static_cast<unsigned>(64 - (end - base));
+          m.a >>= shift;
+          m.b >>= shift;
+          m.valid = ~std::uint64_t{0} >> shift;
+        } else {
+          m = byte_masks_tail<',', '"'>(s + base, end - base);
+        }
+        if (!block(m, base)) return false;
+      }
+      return true;
+    };
+    // After the head, up to the session's tail when the line ends with it
+    // and the bytes before it end the field before application_name.
+    const std::size_t head_end = head_hit ? head_start + session->head.size() : 0;
+    bool tail_hit = false;
+    if (head_hit) {
+      const std::string& tail = session->tail;
+      const std::size_t cut = n - tail.size();
+      if (!tail.empty() && n > head_end + tail.size() && s[cut - 1] == ',' &&
+          same_any(s + cut, tail.data(), tail.size())) {
+        tail_hit = scan(kSessionLine, head_end, cut) && inside_carry == 0 &&
+                   column == kApplication && starts_[kApplication] == cut;
+      }
+      if (!tail_hit && !scan(kSessionLine, head_end, n)) return false;
+    } else if (!scan(0, 0, n)) {
+      return false;
     }
-    if (inside_carry != 0) return false;  // the record goes on on the next line
-    ++column;
-    if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
-    p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
-    if (column < kMinCsvColumns) return true;  // not a record (finish_record() skips it)
-    const int fields = static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
+    if (tail_hit) {
+      p.columns = kApplication + session->tail_columns;
+    } else {
+      if (inside_carry != 0) return false;  // the record goes on on the next line
+      ++column;
+      if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
+      p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
+      if (column < kMinCsvColumns) return true;  // not a record (finish_record() skips it)
+    }
+    const int fields = tail_hit ? kApplication : static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
     auto field = [&](int c) __attribute__((always_inline)) {
       // Columns this record does not have (older servers) are empty.
       if (c >= kMinCsvColumns && c >= fields) return std::string_view{};
@@ -578,37 +657,58 @@ class CsvReader final : public RecordReader {
       }
       return v;
     };
-    model::RecordHeader& h = record_.header;
-    std::string_view v = field(kLogTime);
+    session->used = ++lines_read_;
+    model::LogRecord& r = session->record;
+    model::RecordHeader& h = r.header;
+    std::string_view v = head_hit ? std::string_view(s, head_start - 1) : field(kLogTime);
     h.time = v.empty() ? model::kNoTime : times_.parse(v, p.zone_known);
-    set_text(h.user, field(kUser));
-    set_text(h.database, field(kDatabase));
-    h.pid = read_number<std::int32_t>(field(kPid), s + n);
-    set_text(h.client, field(kConnectionFrom));
-    set_text(h.session_id, field(kSessionId));
+    if (!head_hit) {
+      set_text(h.user, field(kUser));
+      set_text(h.database, field(kDatabase));
+      h.pid = read_number<std::int32_t>(field(kPid), s + n);
+      set_text(h.client, field(kConnectionFrom));
+      set_text(h.session_id, field(kSessionId));
+    }
     h.session_line = read_number<std::uint64_t>(field(kSessionLine), s + n);
     set_text(h.virtual_xid, field(kVxid));
     h.xid = read_number<std::uint64_t>(field(kXid), s + n);
     v = field(kSeverity);
-    record_.level = v.empty() ? model::LogLevel::unknown : read_level(v);
+    r.level = v.empty() ? model::LogLevel::unknown : read_level(v);
     set_text(h.sqlstate, field(kSqlState));
     v = field(kMessage);
-    replace_text(record_.message, v);
-    set_text(record_.detail, field(kDetail));
-    set_text(record_.hint, field(kHint));
-    set_text(record_.query, field(kInternalQuery));
-    set_text(record_.context, field(kContext));
-    set_text(record_.statement, field(kQuery));
-    set_text(record_.location, field(kLocation));
-    set_text(h.application, field(kApplication));
-    set_text(h.backend_type, field(kBackendType));
+    replace_text(r.message, v);
+    set_text(r.detail, field(kDetail));
+    set_text(r.hint, field(kHint));
+    set_text(r.query, field(kInternalQuery));
+    set_text(r.context, field(kContext));
+    set_text(r.statement, field(kQuery));
+    set_text(r.location, field(kLocation));
+    if (!tail_hit) {
+      set_text(h.application, field(kApplication));
+      set_text(h.backend_type, field(kBackendType));
+    }
+    if (session != &sessions_[kSessions]) {
+      // What the next lines of the session may skip.
+      if (!head_hit) {
+        const std::size_t end = starts_[kSessionLine];
+        if (end - head_start >= 16) session->head.assign(s + head_start, end - head_start);
+      }
+      if (!tail_hit) {
+        if (fields > kApplication) {
+          session->tail.assign(s + starts_[kApplication], n - starts_[kApplication]);
+          session->tail_columns = p.columns - kApplication;
+        } else {
+          session->tail.clear();
+        }
+      }
+    }
     return true;
   }
 
   // Fields are cleared before a record is parsed: strings are appended to,
   // which is cheaper than assign(). Unused columns cost nothing.
   void set_field(int column, std::string_view v, bool& zone_known) {
-    model::LogRecord& r = record_;
+    model::LogRecord& r = general();
     switch (column) {
       case kUser: r.header.user.append(v.data(), v.size()); break;
       case kDatabase: r.header.database.append(v.data(), v.size()); break;
@@ -634,14 +734,15 @@ class CsvReader final : public RecordReader {
 
   void finish_record(const Parsed& p, std::uint64_t number, std::uint64_t lines) {
     // 22 columns (before 9.0-style application_name) up to 26 (PG14+).
-    if (p.columns < kMinCsvColumns || p.columns > kCsvColumns || record_.header.time == model::kNoTime ||
-        (record_.level == model::LogLevel::unknown)) {
+    model::LogRecord& r = *p.record;
+    if (p.columns < kMinCsvColumns || p.columns > kCsvColumns || r.header.time == model::kNoTime ||
+        (r.level == model::LogLevel::unknown)) {
       ctx_.skip(number, lines);
       return;
     }
-    record_.header.where = {ctx_.input, number};
+    r.header.where = {ctx_.input, number};
     if (!p.zone_known) warn_zone();
-    emit_record(ctx_, record_);
+    emit_record(ctx_, r);
   }
 
   void warn_zone() {
@@ -651,7 +752,8 @@ class CsvReader final : public RecordReader {
   }
 
   ReaderContext& ctx_;
-  model::LogRecord record_;
+  Session sessions_[kSessions + 1];  // the last: the field-by-field reading's
+  std::uint64_t lines_read_ = 0;
   TimeCache times_;
   std::string field_;
   // Field starts of parse_line_fast, with room for one block of separators
