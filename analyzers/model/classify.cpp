@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
+
+#include "analyzers/model/decimal.h"
 
 namespace pgsift::model {
 namespace {
@@ -29,35 +32,8 @@ bool parse_int(std::string_view& s, T& v) {
   return true;
 }
 
-bool parse_double(std::string_view& s, double& v) {
-  // Fast path for what durations look like ("0.123", "12"): digits with an
-  // optional fraction. Both parts are exact in a double (at most 15 digits in
-  // all), so one IEEE division gives the correctly rounded value, the same
-  // as from_chars.
-  std::uint64_t mantissa = 0;
-  std::size_t i = 0, digits = 0, fraction = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[i++] - '0');
-  digits = i;
-  if (i > 0 && i < s.size() && s[i] == '.') {
-    std::size_t j = i + 1;
-    while (j < s.size() && s[j] >= '0' && s[j] <= '9') mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[j++] - '0');
-    fraction = j - i - 1;
-    if (fraction > 0) i = j;
-    digits += fraction;
-  }
-  const bool plain_end = i == s.size() || (s[i] != 'e' && s[i] != 'E' && s[i] != '.');
-  if (i > 0 && digits <= 15 && plain_end) {
-    static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    v = static_cast<double>(mantissa) / kPow10[fraction];
-    s.remove_prefix(i);
-    return true;
-  }
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc{} || r.ptr == s.data()) return false;
-  s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()));
-  return true;
-}
+// Durations, lock wait times, session times: see decimal.h.
+inline bool parse_double(std::string_view& s, double& v) { return parse_decimal(s, v); }
 
 void skip_spaces(std::string_view& s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -266,7 +242,13 @@ bool parse_parameter_list(std::string_view s, std::vector<std::optional<std::str
     s.remove_prefix(digits);
     if (s.size() < 3 || s[0] != ' ' || s[1] != '=' || s[2] != ' ') return false;
     s.remove_prefix(3);
-    if (out.size() < index) out.resize(index);
+    // In order ($1, $2, ...) the list grows by one: appended in place
+    // (resize would go through an out-of-line append for every value).
+    if (out.size() + 1 == index) {
+      out.emplace_back();
+    } else if (out.size() < index) {
+      out.resize(index);
+    }
     if (s.size() >= 4 && s[0] == 'N' && s[1] == 'U' && s[2] == 'L' && s[3] == 'L') {
       s.remove_prefix(4);
       out[index - 1].reset();
@@ -402,11 +384,23 @@ constexpr std::array<KnownError, 24> kKnownErrors{{
 // the next (user, database, application, vxid): an overwrite in place is
 // much cheaper than the general assignment.
 inline void assign(std::string& dst, const std::string& src) {
-  if (dst.size() == src.size()) {
-    if (!src.empty()) std::char_traits<char>::copy(dst.data(), src.data(), src.size());
-  } else {
+  const std::size_t n = src.size();
+  if (dst.size() != n) {
     dst.assign(src);
+    return;
   }
+  if (n == 0) return;
+#if defined(__GLIBCXX__) && _GLIBCXX_USE_CXX11_ABI
+  // Short values (most of them): every libstdc++ string owns at least 16
+  // bytes at data() (the in-place buffer, or a heap buffer of capacity > 15),
+  // so one fixed-size copy, inlined, moves the bytes and the terminator
+  // without a call to memcpy. What it writes past the terminator is unused.
+  if (n < 16) {
+    std::memcpy(dst.data(), src.data(), 16);
+    return;
+  }
+#endif
+  std::char_traits<char>::copy(dst.data(), src.data(), n);
 }
 
 // dst = src (the event's header keeps its buffers). Lists every field:
@@ -428,6 +422,20 @@ void copy_header(RecordHeader& dst, const RecordHeader& src) {
   assign(dst.sqlstate, src.sqlstate);
 }
 
+// The statement text goes to a buffer recycled from executions of units the
+// tracker dropped (SessionTracker::Recycled), with whatever capacity that
+// text needed. Growing it by exactly what this text needs would reallocate
+// again and again as texts of different lengths meet buffers of different
+// sizes: a buffer that must grow gets room for most statements.
+constexpr std::size_t kTextRoom = 128;
+inline void assign_text(std::string& dst, std::string_view text) {
+  if (text.size() > dst.capacity() && text.size() > 15) {
+    dst.clear();
+    dst.reserve(std::max(text.size(), kTextRoom));
+  }
+  dst.assign(text);
+}
+
 void fill_statement(Event& event, const LogRecord& r, const Execution& x, double duration) {
   copy_header(event.header, r.header);
   event.level = r.level;
@@ -437,7 +445,7 @@ void fill_statement(Event& event, const LogRecord& r, const Execution& x, double
   s.parameters.clear();
   s.parsed.shape.reset();
   s.parsed.literals.clear();
-  s.sql.assign(x.sql);
+  assign_text(s.sql, x.sql);
   s.duration_ms = duration;
   s.start = minus_ms(r.header.time, duration);
   s.protocol = x.kind == Execution::Kind::statement ? StatementEvent::Protocol::simple

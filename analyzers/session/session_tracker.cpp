@@ -78,19 +78,24 @@ struct SessionTracker::Session {
   }
 };
 
-/// The SQL texts and parameter lists of the executions of dropped units. A
-/// spent event hands its own to the execution it becomes and gets one of
-/// these instead, which the classifier then fills again: most statements
-/// then allocate and free nothing for them. The transactions' execution
+/// The SQL texts, parameter lists and literal lists of the executions of
+/// dropped units. A spent event hands its own to the execution it becomes
+/// and gets one of these instead, which the classifier then fills again (the
+/// literal lists go to sql::parse): most statements then allocate and free
+/// nothing for them. The transactions' execution
 /// lists are kept too (emptied), for the next transactions. Bounded; beyond
 /// it, freed.
 struct SessionTracker::Recycled {
-  static constexpr std::size_t kMax = 8192;
+  // Units are handed over whole (up to session.max-unit-statements
+  // executions each, for several sessions at once): a pool smaller than what
+  // one handover returns frees what the next statements allocate again.
+  static constexpr std::size_t kMax = 32768;
   static constexpr std::size_t kMaxLists = 2048;
   /// An explicit transaction's list starts with room for this many.
   static constexpr std::size_t kExplicitRoom = 8;
   std::vector<std::string> texts;
   std::vector<std::vector<std::optional<std::string>>> parameter_lists;
+  std::vector<std::vector<std::string>> literal_lists;
   std::vector<std::vector<Execution>> single_lists;    // capacity 1..kExplicitRoom-1: autocommit
   std::vector<std::vector<Execution>> explicit_lists;  // capacity kExplicitRoom..2*kExplicitRoom
 
@@ -101,6 +106,10 @@ struct SessionTracker::Recycled {
         if (parameter_lists.size() < kMax && execution.parameters.capacity() > 0) {
           execution.parameters.clear();
           parameter_lists.push_back(std::move(execution.parameters));
+        }
+        if (literal_lists.size() < kMax && execution.parsed.literals.capacity() > 0) {
+          execution.parsed.literals.clear();
+          literal_lists.push_back(std::move(execution.parsed.literals));
         }
       }
       std::vector<Execution>& list = transaction.executions;
@@ -127,6 +136,11 @@ struct SessionTracker::Recycled {
     if (texts.empty()) return;
     text = std::move(texts.back());
     texts.pop_back();
+  }
+  void refill(std::vector<std::string>& literals) {
+    if (literal_lists.empty()) return;
+    literals = std::move(literal_lists.back());
+    literal_lists.pop_back();
   }
   void refill(std::vector<std::optional<std::string>>& parameters) {
     if (parameter_lists.empty()) return;
@@ -330,7 +344,8 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
   if (statement.sql.empty()) return;
   sql::Parsed parsed;
   if (!statement.parsed.shape) {
-    parsed = sql::parse(statement.sql);
+    recycled_->refill(parsed.literals);
+    sql::parse(statement.sql, parsed);
   } else if (movable != nullptr) {
     parsed = std::move(movable->parsed);
   } else {

@@ -10,6 +10,8 @@
 #include <array>
 #include <cstring>
 
+#include "analyzers/sql/word_scan.h"
+
 namespace pgsift::sql::lex {
 namespace {
 
@@ -37,7 +39,6 @@ constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
 
 bool has(unsigned char c, std::uint8_t cls) { return (kClasses[c] & cls) != 0; }
 bool ident_start(unsigned char c) { return has(c, kIdentStart); }
-bool ident_cont(unsigned char c) { return has(c, kIdentCont); }
 bool is_digit(unsigned char c) { return has(c, kDigit); }
 bool is_space(unsigned char c) { return has(c, kSpace); }
 bool op_char(unsigned char c) { return has(c, kOp); }
@@ -169,6 +170,7 @@ bool value_keeping_word(std::string_view w) {
 // checks, then one XXH3 over the whole key. A buffer grown by one huge text
 // is released afterwards so memory stays flat.
 constexpr std::size_t kKeepKeyBuffer = std::size_t{1} << 20;
+constexpr std::size_t kScanSlack = 16;
 
 }  // namespace
 
@@ -182,7 +184,8 @@ void lex(std::string_view s, Lexed& out) {
   out.clear();
   thread_local std::string key_buffer;
   const std::size_t n = s.size();
-  if (key_buffer.size() < 2 * n + 1) key_buffer.resize(2 * n + 1);
+  // + kScanSlack: word_scan::scan may write that far past a word's end.
+  if (key_buffer.size() < 2 * n + 1 + kScanSlack) key_buffer.resize(2 * n + 1 + kScanSlack);
   char* const key = key_buffer.data();
   std::size_t k = 0;
   const char* const text = s.data();
@@ -264,12 +267,9 @@ void lex(std::string_view s, Lexed& out) {
       // Scan and case-fold in one pass, straight into the key after the
       // kind byte push() writes at key[k] (words are most of a statement).
       char* folded = key + k + 1;
-      const char* word = text + i;
       folded[0] = kLower[c];
-      std::size_t len = 1;
-      for (unsigned char d; i + len < n && ident_cont(d = static_cast<unsigned char>(word[len])); ++len)
-        folded[len] = kLower[d];
-      const std::size_t e = i + len;
+      const std::size_t e = word_scan::scan(text, i + 1, n, folded + 1);
+      const std::size_t len = e - i;
       push(i, e, is_boolean_word(folded, len) ? TokKind::boolean : TokKind::word, true);
       i = e;
       continue;

@@ -371,17 +371,26 @@ std::shared_ptr<const Analysis> failure(std::string message) {
 
 Parsed parse(std::string_view text) {
   Parsed out;
+  parse(text, out);
+  return out;
+}
+
+void parse(std::string_view text, Parsed& out) {
+  out.shape.reset();
+  out.literals.clear();
   try {
     if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
       out.shape = failure("statement too long");
-      return out;
+      return;
     }
     const XXH128_hash_t exact_key = XXH3_128bits(text.data(), text.size());
     thread_local ExactCache exact;
     ExactCache::Slot& slot = exact.slot(exact_key.low64);
     if (slot.used && slot.low == exact_key.low64 && slot.high == exact_key.high64) {
       cache().count_exact_hit(slot.error);
-      return slot.parsed;
+      out.shape = slot.parsed.shape;
+      out.literals = slot.parsed.literals;
+      return;
     }
 
     thread_local lex::Lexed lexed;
@@ -437,7 +446,6 @@ Parsed parse(std::string_view text) {
   } catch (...) {
     out.shape = failure("cannot analyze");
   }
-  return out;
 }
 
 std::optional<std::string> resolve(const Value& value, const std::vector<std::string>& literals,

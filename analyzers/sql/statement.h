@@ -150,6 +150,9 @@ struct Parsed {
 /// Parses `text` (through the cache). Never throws; SQL that does not parse
 /// yields one Statement of kind unknown with `error` set.
 Parsed parse(std::string_view text);
+/// The same into `out` (its shape replaced, its literal list refilled): the
+/// list keeps its capacity, so a caller recycling lists allocates none.
+void parse(std::string_view text, Parsed& out);
 
 /// Resolves a Value to its concrete text given this execution's literals and
 /// bound parameters; nullopt when unknown (e.g. column or other expression).

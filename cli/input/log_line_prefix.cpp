@@ -41,6 +41,29 @@ constexpr std::array<std::string_view, 40> kLocalizedTags{{
 // The digits at `pos` (at most what fits: callers bound the count):
 // their value, and the offset after them.
 inline std::size_t read_digits(std::string_view s, std::size_t pos, std::uint64_t& value) {
+  if (s.size() - pos >= 8) {
+    // Up to seven digits (pids, line numbers, most xids) from one word: a
+    // byte is a digit when (byte ^ '0') <= 9; the digits, moved to the top
+    // of the word (the first one most significant), combine in pairs, fours
+    // and eights.
+    std::uint64_t x;
+    std::memcpy(&x, s.data() + pos, 8);
+    const std::uint64_t a = x ^ 0x3030303030303030ull;
+    const std::uint64_t other = ((a + 0x7676767676767676ull) | a) & 0x8080808080808080ull;
+    if (other != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(other)) / 8;
+      if (n == 0) {
+        value = 0;
+        return pos;
+      }
+      std::uint64_t v = a << (8 * (8 - n));
+      v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
+      v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
+      v = (v * 10000 + (v >> 32)) & 0xffffffffull;
+      value = v;
+      return pos + n;
+    }
+  }
   const char* p = s.data() + pos;
   const char* const end = s.data() + s.size();
   std::uint64_t v = 0;
@@ -189,9 +212,36 @@ bool same_zone(const PrefixTimeCache& c, std::string_view s, std::size_t i) {
   return end == s.size() || !is_zone_char(s[end]);
 }
 
+// %m's ":SS.mmm" at 16 and no digit after it, read as one word: the
+// micros within the minute, or -1 for any other shape (a fraction of another
+// length, %t without one, a second past 60), which seconds_and_fraction reads.
+inline model::Timestamp seconds_and_millis(const char* at16) {
+  std::uint64_t w;
+  std::memcpy(&w, at16, sizeof w);
+  // ':' '0'-'9' '0'-'9' '.' then three digits: XOR leaves 0-9 in the digit
+  // bytes and 0 in the separators.
+  const std::uint64_t a = (w ^ 0x003030302e30303aull) & 0x00ffffffffffffffull;
+  const std::uint64_t not_digit = ((a + 0x0076767676767676ull) | a) & 0x0080808080808080ull;
+  if ((not_digit | (a & 0x00000000ff0000ffull)) != 0) return -1;
+  if (static_cast<unsigned char>(at16[7] - '0') < 10) return -1;  // a longer fraction
+  const auto byte = [a](int k) { return static_cast<std::int64_t>((a >> (8 * k)) & 0xff); };
+  const std::int64_t second = byte(1) * 10 + byte(2);
+  if (second > 60) return -1;
+  return second * model::kMicrosPerSecond + (byte(4) * 100 + byte(5) * 10 + byte(6)) * 1000;
+}
+
 bool parse_prefix_time(std::string_view s, ParsedTime& out) {
   PrefixTimeCache& c = prefix_time_cache;
   model::Timestamp in_minute = 0;
+  if (c.valid && s.size() >= 24 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
+    in_minute = seconds_and_millis(s.data() + 16);
+    if (in_minute >= 0 && same_zone(c, s, 23)) {
+      out.time = c.minute_micros + in_minute;
+      out.length = 23 + c.zone_size;
+      out.zone_known = c.zone_known;
+      return true;
+    }
+  }
   if (c.valid && s.size() >= 19 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
     const std::size_t i = seconds_and_fraction(s, in_minute);
     if (i != 0 && same_zone(c, s, i)) {

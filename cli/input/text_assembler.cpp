@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "cli/input/text_fields.h"
+
 namespace pgsift::cli::input {
 namespace {
 
@@ -25,21 +27,6 @@ std::string_view strip_verbose_sqlstate(std::string_view text, std::string_view&
   }
   sqlstate = text.substr(0, 5);
   return text.substr(7);
-}
-
-[[gnu::noinline]] void assign_text(std::string& field, std::string_view value) {
-  field.assign(value.data(), value.size());
-}
-
-// Sets a header field. The slots are reused, and consecutive records of a
-// log mostly repeat user, database and application (or leave a field empty):
-// an unchanged value is not copied again.
-inline void set_text(std::string& field, std::string_view value) {
-  if (field.size() != value.size()) {
-    assign_text(field, value);
-  } else if (!value.empty() && std::memcmp(field.data(), value.data(), value.size()) != 0) {
-    assign_text(field, value);
-  }
 }
 
 std::int32_t pid_from_session_id(std::string_view session_id) {
@@ -176,7 +163,8 @@ bool TextAssembler::line(std::string_view text, std::uint64_t number, const Enve
     f.append(text.substr(1));
     return true;
   }
-  PrefixFields fields;
+  // match() resets the fields: a member saves clearing them twice per line.
+  PrefixFields& fields = fields_;
   LineTag tag;
   if (!prefix_.match(text, fields, tag)) {
     if (is_text_line(text)) {

@@ -59,6 +59,7 @@ class TextAssembler {
   std::size_t count_ = 0;  // used slots
   Slot* last_ = nullptr;   // record the last line went to (TAB continuations)
   std::string scratch_;
+  PrefixFields fields_;  // line()'s, views into the current line only
   bool warned_localized_ = false;
   bool warned_zone_ = false;
 };
