@@ -7,6 +7,7 @@
 #include <ctime>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "cli/input/byte_scan.h"
@@ -87,6 +88,30 @@ inline void replace_text(std::string& field, std::string_view v) {
   if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
   if (n == 0) return true;
   return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+
+// a == b over n >= 16 bytes, 16 at a time, the last 16 first: the memos of
+// readers compare texts that mostly differ there (session ids) if at all.
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+#if defined(__SSE2__)
+  auto diff16 = [](const char* x, const char* y) {
+    const __m128i vx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x));
+    const __m128i vy = _mm_loadu_si128(reinterpret_cast<const __m128i*>(y));
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(vx, vy)) != 0xFFFF;
+  };
+  if (diff16(a + n - 16, b + n - 16)) return false;
+  for (std::size_t k = 0; k + 16 < n; k += 16) {
+    if (diff16(a + k, b + k)) return false;
+  }
+  return true;
+#else
+  return std::memcmp(a, b, n) == 0;
+#endif
+}
+
+// a == b over any n: same_bytes() from 16 bytes on, same_text() below.
+[[gnu::always_inline]] inline bool same_any(const char* a, const char* b, std::size_t n) {
+  return n >= 16 ? same_bytes(a, b, n) : same_text(a, b, n);
 }
 
 // Session fields (user, database, client, application) repeat from one record
@@ -371,7 +396,40 @@ class CsvReader final : public RecordReader {
     int columns = 0;
     bool zone_known = true;
     bool quote_in_bare = false;  // a '"' inside an unquoted field
+    model::LogRecord* record = nullptr;  // the record filled
   };
+
+  // A record per session (kSessions of them, least recently used replaced)
+  // with what its lines repeat, as written: columns 1-5 (user, database,
+  // pid, connection, session id: the "head") and from application_name to
+  // the end (the "tail"). Bytes equal to its session's head (tail), read from
+  // the start of a field, would set the fields to what the record holds:
+  // they are neither scanned nor read again. Lines the one-pass reading
+  // turns away leave records untouched; the others write into the last one.
+  struct Session {
+    model::LogRecord record;
+    std::string head, tail;  // "" when not known
+    int tail_columns = 0;
+    std::uint64_t used = 0;  // last line read into it, for replacement
+  };
+  static constexpr std::size_t kSessions = 8;
+  model::LogRecord& general() { return sessions_[kSessions].record; }
+
+  // The session whose head the text at s[i] starts with, else the least
+  // recently used one, forgotten. Heads are told apart by their last 16
+  // bytes (the session id) before they are compared whole.
+  Session* find_session(const char* s, std::size_t n, std::size_t i) {
+    Session* oldest = &sessions_[0];
+    for (std::size_t k = 0; k < kSessions; ++k) {
+      Session& c = sessions_[k];
+      const std::size_t len = c.head.size();
+      if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
+      if (c.used < oldest->used) oldest = &c;
+    }
+    oldest->head.clear();  // its record stays as its last line left it
+    oldest->tail.clear();
+    return oldest;
+  }
 
   void reset() {
     pending_.clear();
@@ -391,8 +449,9 @@ class CsvReader final : public RecordReader {
   // Splits `text` into fields and fills record_ from them; no side effects
   // on the context, so the caller may still decide how to treat the text.
   Parsed parse_fields(std::string_view text) {
-    clear_record(record_);
+    clear_record(general());
     Parsed p;
+    p.record = &general();
     const std::size_t n = text.size();
     std::size_t i = 0;
     int column = 0;
@@ -466,6 +525,19 @@ class CsvReader final : public RecordReader {
   bool parse_line_fast(std::string_view text, Parsed& p) {
     const char* s = text.data();
     const std::size_t n = text.size();
+    // The time (a bare field) and the session its head names.
+    Session* session = &sessions_[kSessions];
+    std::size_t head_start = 0;
+    bool head_hit = false;
+    {
+      const std::size_t t = find_either<',', '"'>(text, 0);
+      if (t < n && s[t] == ',') {
+        head_start = t + 1;
+        session = find_session(s, n, head_start);
+        head_hit = !session->head.empty();
+      }
+    }
+    p.record = &session->record;
     std::uint64_t inside_carry = 0;  // all ones when a block starts inside quotes
     std::uint64_t close_carry = 0;   // 1 when the last block ended on a closing quote
     std::uint64_t start_carry = 1;   // 1 when a block's first byte starts a field
@@ -473,8 +545,7 @@ class CsvReader final : public RecordReader {
     // starts_[c] is where field c starts (c <= kCsvColumns); columns after
     // that are only counted.
     std::size_t column = 0;
-    starts_[0] = 0;
-    // Masks of one block (bits past the end of the line are clear) to field
+    // Masks of one block (bits past the end of the text are clear) to field
     // starts; false when a quote is out of place.
     auto block = [&](ByteMasks m, std::size_t base) __attribute__((always_inline)) {
       const std::uint64_t quotes = m.b;
@@ -517,31 +588,59 @@ class CsvReader final : public RecordReader {
       }
       return true;
     };
-    std::size_t base = 0;
-    for (; base + 64 <= n; base += 64) {
-      if (!block(byte_masks64<',', '"'>(s + base), base)) return false;
-    }
-    if (base < n) {
-      // The last bytes: the block that ends with the line, shifted down to
-      // `base`, when the line is that long (no copy), else a padded copy.
-      ByteMasks m;
-      if (n >= 64) {
-        m = byte_masks64<',', '"'>(s + n - 64);
-        const unsigned shift = static_cast<unsigned>(64 - (n - base));
-        m.a >>= shift;
-        m.b >>= shift;
-        m.valid = ~std::uint64_t{0} >> shift;
-      } else {
-        m = byte_masks_tail<',', '"'>(s + base, n - base);
+    // Scans s[from, end) where field `first` starts at `from`.
+    auto scan = [&](std::size_t first, std::size_t from, std::size_t end) __attribute__((always_inline)) {
+      inside_carry = close_carry = doubled = 0;
+      start_carry = 1;
+      column = first;
+      starts_[first] = from;
+      std::size_t base = from;
+      for (; base + 64 <= end; base += 64) {
+        if (!block(byte_masks64<',', '"'>(s + base), base)) return false;
       }
-      if (!block(m, base)) return false;
+      if (base < end) {
+        // The last bytes: the block that ends with them, shifted down to
+        // `base`, when the line is that long (no copy), else a padded copy.
+        ByteMasks m;
+        if (end >= 64) {
+          m = byte_masks64<',', '"'>(s + end - 64);
+          const unsigned shift = static_cast<unsigned>(64 - (end - base));
+          m.a >>= shift;
+          m.b >>= shift;
+          m.valid = ~std::uint64_t{0} >> shift;
+        } else {
+          m = byte_masks_tail<',', '"'>(s + base, end - base);
+        }
+        if (!block(m, base)) return false;
+      }
+      return true;
+    };
+    // After the head, up to the session's tail when the line ends with it
+    // and the bytes before it end the field before application_name.
+    const std::size_t head_end = head_hit ? head_start + session->head.size() : 0;
+    bool tail_hit = false;
+    if (head_hit) {
+      const std::string& tail = session->tail;
+      const std::size_t cut = n - tail.size();
+      if (!tail.empty() && n > head_end + tail.size() && s[cut - 1] == ',' &&
+          same_any(s + cut, tail.data(), tail.size())) {
+        tail_hit = scan(kSessionLine, head_end, cut) && inside_carry == 0 &&
+                   column == kApplication && starts_[kApplication] == cut;
+      }
+      if (!tail_hit && !scan(kSessionLine, head_end, n)) return false;
+    } else if (!scan(0, 0, n)) {
+      return false;
     }
-    if (inside_carry != 0) return false;  // the record goes on on the next line
-    ++column;
-    if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
-    p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
-    if (column < kMinCsvColumns) return true;  // not a record (finish_record() skips it)
-    const int fields = static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
+    if (tail_hit) {
+      p.columns = kApplication + session->tail_columns;
+    } else {
+      if (inside_carry != 0) return false;  // the record goes on on the next line
+      ++column;
+      if (column <= kCsvColumns) starts_[column] = n + 1;  // where the last field ends
+      p.columns = static_cast<int>(std::min<std::size_t>(column, kCsvColumns + 1));
+      if (column < kMinCsvColumns) return true;  // not a record (finish_record() skips it)
+    }
+    const int fields = tail_hit ? kApplication : static_cast<int>(std::min<std::size_t>(column, kCsvColumns));
     auto field = [&](int c) __attribute__((always_inline)) {
       // Columns this record does not have (older servers) are empty.
       if (c >= kMinCsvColumns && c >= fields) return std::string_view{};
@@ -558,37 +657,58 @@ class CsvReader final : public RecordReader {
       }
       return v;
     };
-    model::RecordHeader& h = record_.header;
-    std::string_view v = field(kLogTime);
+    session->used = ++lines_read_;
+    model::LogRecord& r = session->record;
+    model::RecordHeader& h = r.header;
+    std::string_view v = head_hit ? std::string_view(s, head_start - 1) : field(kLogTime);
     h.time = v.empty() ? model::kNoTime : times_.parse(v, p.zone_known);
-    set_text(h.user, field(kUser));
-    set_text(h.database, field(kDatabase));
-    h.pid = read_number<std::int32_t>(field(kPid), s + n);
-    set_text(h.client, field(kConnectionFrom));
-    set_text(h.session_id, field(kSessionId));
+    if (!head_hit) {
+      set_text(h.user, field(kUser));
+      set_text(h.database, field(kDatabase));
+      h.pid = read_number<std::int32_t>(field(kPid), s + n);
+      set_text(h.client, field(kConnectionFrom));
+      set_text(h.session_id, field(kSessionId));
+    }
     h.session_line = read_number<std::uint64_t>(field(kSessionLine), s + n);
     set_text(h.virtual_xid, field(kVxid));
     h.xid = read_number<std::uint64_t>(field(kXid), s + n);
     v = field(kSeverity);
-    record_.level = v.empty() ? model::LogLevel::unknown : read_level(v);
+    r.level = v.empty() ? model::LogLevel::unknown : read_level(v);
     set_text(h.sqlstate, field(kSqlState));
     v = field(kMessage);
-    replace_text(record_.message, v);
-    set_text(record_.detail, field(kDetail));
-    set_text(record_.hint, field(kHint));
-    set_text(record_.query, field(kInternalQuery));
-    set_text(record_.context, field(kContext));
-    set_text(record_.statement, field(kQuery));
-    set_text(record_.location, field(kLocation));
-    set_text(h.application, field(kApplication));
-    set_text(h.backend_type, field(kBackendType));
+    replace_text(r.message, v);
+    set_text(r.detail, field(kDetail));
+    set_text(r.hint, field(kHint));
+    set_text(r.query, field(kInternalQuery));
+    set_text(r.context, field(kContext));
+    set_text(r.statement, field(kQuery));
+    set_text(r.location, field(kLocation));
+    if (!tail_hit) {
+      set_text(h.application, field(kApplication));
+      set_text(h.backend_type, field(kBackendType));
+    }
+    if (session != &sessions_[kSessions]) {
+      // What the next lines of the session may skip.
+      if (!head_hit) {
+        const std::size_t end = starts_[kSessionLine];
+        if (end - head_start >= 16) session->head.assign(s + head_start, end - head_start);
+      }
+      if (!tail_hit) {
+        if (fields > kApplication) {
+          session->tail.assign(s + starts_[kApplication], n - starts_[kApplication]);
+          session->tail_columns = p.columns - kApplication;
+        } else {
+          session->tail.clear();
+        }
+      }
+    }
     return true;
   }
 
   // Fields are cleared before a record is parsed: strings are appended to,
   // which is cheaper than assign(). Unused columns cost nothing.
   void set_field(int column, std::string_view v, bool& zone_known) {
-    model::LogRecord& r = record_;
+    model::LogRecord& r = general();
     switch (column) {
       case kUser: r.header.user.append(v.data(), v.size()); break;
       case kDatabase: r.header.database.append(v.data(), v.size()); break;
@@ -614,14 +734,15 @@ class CsvReader final : public RecordReader {
 
   void finish_record(const Parsed& p, std::uint64_t number, std::uint64_t lines) {
     // 22 columns (before 9.0-style application_name) up to 26 (PG14+).
-    if (p.columns < kMinCsvColumns || p.columns > kCsvColumns || record_.header.time == model::kNoTime ||
-        (record_.level == model::LogLevel::unknown)) {
+    model::LogRecord& r = *p.record;
+    if (p.columns < kMinCsvColumns || p.columns > kCsvColumns || r.header.time == model::kNoTime ||
+        (r.level == model::LogLevel::unknown)) {
       ctx_.skip(number, lines);
       return;
     }
-    record_.header.where = {ctx_.input, number};
+    r.header.where = {ctx_.input, number};
     if (!p.zone_known) warn_zone();
-    emit_record(ctx_, record_);
+    emit_record(ctx_, r);
   }
 
   void warn_zone() {
@@ -631,7 +752,8 @@ class CsvReader final : public RecordReader {
   }
 
   ReaderContext& ctx_;
-  model::LogRecord record_;
+  Session sessions_[kSessions + 1];  // the last: the field-by-field reading's
+  std::uint64_t lines_read_ = 0;
   TimeCache times_;
   std::string field_;
   // Field starts of parse_line_fast, with room for one block of separators
@@ -733,6 +855,58 @@ constexpr bool jsonlog_columns_match_table() {
 }
 static_assert(jsonlog_columns_match_table(), "jsonlog_column() disagrees with kJsonKeys");
 
+// The keys of a jsonlog line in the order PostgreSQL 15-18 writes them
+// (write_jsonlog(); absent ones are left out), each with what precedes its
+// value: `"key":` and, for a string value, its opening quote. Members that
+// come in this order are matched by one fixed-size compare each, without
+// looking for the key's end or switching on it; anything else (another
+// order, another key, a null, a string where a number was expected) leaves
+// the rest of the line to the member-by-member loop.
+struct OrderedKey {
+  std::string_view lead;  // `"key":` or `"key":"`
+  int column;             // a CsvColumn, kRemotePort or kNoColumn
+};
+
+constexpr OrderedKey kJsonlogOrder[] = {
+    {R"("timestamp":")", kLogTime},       {R"("user":")", kUser},
+    {R"("dbname":")", kDatabase},         {R"("pid":)", kPid},
+    {R"("remote_host":")", kConnectionFrom}, {R"("remote_port":)", kRemotePort},
+    {R"("session_id":")", kSessionId},    {R"("line_num":)", kSessionLine},
+    {R"("ps":")", kNoColumn},             {R"("session_start":")", kNoColumn},
+    {R"("vxid":")", kVxid},               {R"("txid":)", kXid},
+    {R"("error_severity":")", kSeverity}, {R"("state_code":")", kSqlState},
+    {R"("message":")", kMessage},         {R"("detail":")", kDetail},
+    {R"("hint":")", kHint},               {R"("internal_query":")", kInternalQuery},
+    {R"("internal_query_pos":)", kNoColumn}, {R"("context":")", kContext},
+    {R"("statement":")", kQuery},         {R"("cursor_position":)", kNoColumn},
+    {R"("func_name":")", kNoColumn},      {R"("file_name":")", kNoColumn},
+    {R"("file_line_num":)", kNoColumn},   {R"("application_name":")", kApplication},
+    {R"("backend_type":")", kBackendType}, {R"("leader_pid":)", kNoColumn},
+    {R"("query_id":)", kNoColumn},
+};
+constexpr std::size_t kJsonlogKeys = std::size(kJsonlogOrder);
+
+// The first 8 bytes of a text (fewer: zeros above) as load8() reads them.
+constexpr std::uint64_t first_word(std::string_view text) {
+  std::uint64_t w = 0;
+  for (std::size_t b = 0; b < 8 && b < text.size(); ++b)
+    w |= std::uint64_t{static_cast<unsigned char>(text[b])} << (8 * b);
+  return w;
+}
+
+// Each lead names the column the member-by-member loop gives its key.
+constexpr bool jsonlog_order_matches_columns() {
+  for (const OrderedKey& k : kJsonlogOrder) {
+    const bool string = k.lead.back() == '"';
+    const std::string_view key = k.lead.substr(1, k.lead.size() - (string ? 4 : 3));
+    if (k.lead.front() != '"' || k.lead[key.size() + 1] != '"' || k.lead[key.size() + 2] != ':')
+      return false;
+    if (jsonlog_column(key) != k.column) return false;
+  }
+  return true;
+}
+static_assert(jsonlog_order_matches_columns(), "kJsonlogOrder disagrees with jsonlog_column()");
+
 int cnpg_column(std::string_view key) {
   for (const JsonKey& k : kJsonKeys) {
     if (k.csv == key) return k.column;
@@ -753,34 +927,37 @@ class JsonReader final : public RecordReader {
       if (is_text_line(text)) ctx_.noise(); else ctx_.skip(l.number);
       return;
     }
-    record_.header.where = {ctx_.input, l.number};
     port_.clear();
     bool zone_known = true;
     bool is_record = kind_ == Kind::jsonlog;
     bool ok = true;
-    if (kind_ == Kind::jsonlog && scan_jsonlog_fast(text, zone_known)) {
-      // Read in one pass (the common case).
-    } else if (kind_ == Kind::jsonlog) {
-      filled_ = kRecordColumns;  // whatever the general way sets
-      clear_record(record_);
+    Session* session = kind_ == Kind::jsonlog ? scan_jsonlog_fast(text, zone_known) : nullptr;
+    if (session == nullptr) {
+      // The general way, into the record no memo refers to.
+      session = &sessions_[kSessions];
+      model::LogRecord& r = session->record;
+      session->filled = kRecordColumns;  // whatever the general way sets
+      clear_record(r);
       port_.clear();
       zone_known = true;
       std::size_t pos = 0;
-      ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
-        set_column(jsonlog_column(key), v, zone_known);
-      });
-    } else {
-      clear_record(record_);
-      std::size_t pos = 0;
-      ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
-        if (key == "record" && v.type == JsonValue::Type::object) {
-          std::size_t inner = 0;
-          is_record = scan_json_object(v.raw, inner, [&](std::string_view k, const JsonValue& iv) {
-            set_column(cnpg_column(k), iv, zone_known);
-          });
-        }
-      });
+      if (kind_ == Kind::jsonlog) {
+        ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
+          set_column(r, jsonlog_column(key), v, zone_known);
+        });
+      } else {
+        ok = scan_json_object(text, pos, [&](std::string_view key, const JsonValue& v) {
+          if (key == "record" && v.type == JsonValue::Type::object) {
+            std::size_t inner = 0;
+            is_record = scan_json_object(v.raw, inner, [&](std::string_view k, const JsonValue& iv) {
+              set_column(r, cnpg_column(k), iv, zone_known);
+            });
+          }
+        });
+      }
     }
+    model::LogRecord& record = session->record;
+    record.header.where = {ctx_.input, l.number};
     if (!ok) {
       ctx_.skip(l.number);
       return;
@@ -789,31 +966,69 @@ class JsonReader final : public RecordReader {
       ctx_.noise();  // CloudNativePG's own (operator) messages
       return;
     }
-    if (record_.header.time == model::kNoTime || record_.level == model::LogLevel::unknown) {
+    if (record.header.time == model::kNoTime || record.level == model::LogLevel::unknown) {
       ctx_.skip(l.number);
       return;
     }
     if (!port_.empty()) {
-      record_.header.client += ':';
-      record_.header.client += port_;
-      filled_ |= std::uint32_t{1} << kConnectionFrom;
+      record.header.client += ':';
+      record.header.client += port_;
+      session->filled |= std::uint32_t{1} << kConnectionFrom;
     }
     if (!zone_known && !warned_zone_) {
       warned_zone_ = true;
       ctx_.warn("unknown time zone abbreviation in timestamps; they are taken as UTC");
     }
-    emit_record(ctx_, record_);
+    emit_record(ctx_, record);
   }
   void finish() override {}
 
  private:
+  // A record per session (kSessions of them, least recently used replaced)
+  // with what its lines repeat: the members between the timestamp and
+  // line_num (user, dbname, pid, remote_host, remote_port, session_id: the
+  // "head") and from application_name to the end (the "tail"), as written.
+  // A line whose head (tail) is its session's, byte for byte, would set the
+  // same fields to the values the record holds: those members are skipped.
+  // Only lines read wholly in the server's key order are remembered, and a
+  // record is forgotten as soon as a line fails in it.
+  struct Session {
+    model::LogRecord record;
+    std::string head, tail;  // "" when not known
+    std::uint32_t head_seen = 0, tail_seen = 0;  // the columns they set
+    std::uint32_t filled = kRecordColumns;  // columns record may hold a value of
+    std::uint64_t used = 0;  // last line read into it, for replacement
+    void forget() {
+      head.clear();
+      tail.clear();
+      filled = kRecordColumns;
+    }
+  };
+  static constexpr std::size_t kSessions = 8;
+  static constexpr std::size_t kLineNumKey = 7, kTailKey = 25;  // in kJsonlogOrder
+
+  enum { kRunning, kDone, kMalformed };
+
+  // What the ordered walk learnt of a line, for the memo.
+  struct Walk {
+    std::uint32_t seen = 0;         // bit per column
+    std::size_t first = 1;          // the first key of kJsonlogOrder to try
+    std::size_t head_start = 0;     // after the timestamp, when it comes first
+    std::size_t head_end = 0;       // where line_num starts, when read in order
+    std::uint32_t head_seen = 0;    // columns seen before it
+    std::size_t tail_start = 0;     // where the tail starts, when reached in order
+    std::uint32_t tail_before = 0;  // columns seen before it
+    bool tail_hit = false;
+  };
+
   // jsonlog as the server writes it, in one pass: no spaces between tokens, no
   // backslash anywhere in the line (so every '"' delimits a string), no
   // nested value. Quote positions come from 64-byte masks; the members are
-  // then walked from quote to quote. Gives the record scan_json_object() and
-  // set_column() would give, else false (record_ and port_ partly written)
-  // and the caller reads the line the general way.
-  bool scan_jsonlog_fast(std::string_view text, bool& zone_known) {
+  // then walked from quote to quote, first in the server's key order, then
+  // one by one. Gives the record scan_json_object() and set_column() would
+  // give, and its Session; else nullptr (port_ partly written, the session
+  // used forgotten) and the caller reads the line the general way.
+  Session* scan_jsonlog_fast(std::string_view text, bool& zone_known) {
     const char* s = text.data();
     const std::size_t n = text.size();
     const std::size_t words = (n + 63) / 64;
@@ -835,7 +1050,7 @@ class JsonReader final : public RecordReader {
       }
       any_backslash |= backslash;
     }
-    if (any_backslash) return false;
+    if (any_backslash) return nullptr;
     // The first '"' at or after `from` (< n), or n.
     auto quote_from = [&](std::size_t from) __attribute__((always_inline)) {
       std::size_t w = from / 64;
@@ -847,29 +1062,67 @@ class JsonReader final : public RecordReader {
       }
       return n;
     };
-    std::uint32_t seen = 0;  // bit per column
-    std::size_t i = 1;  // after the '{'
     // The closing '}' at the end stops every step below before the end of
     // the text, so only the search for a closing quote needs a bound.
-    if (n < 2 || s[1] == '}' || s[n - 1] != '}') return false;
-    while (true) {
-      if (s[i] != '"') return false;
+    if (n < 2 || s[1] == '}' || s[n - 1] != '}') return nullptr;
+    std::size_t i = 1;  // after the '{'
+    int state = kRunning;
+    Walk walk;
+    // The timestamp first: its session is known by the members after it.
+    Session* session = &sessions_[kSessions];
+    model::Timestamp time = model::kNoTime;
+    constexpr std::string_view kTimeLead = kJsonlogOrder[0].lead;
+    if (lead_matches<0>(s, n, i)) {
+      const std::size_t v = i + kTimeLead.size(), end = quote_from(v);
+      if (end >= n) return nullptr;
+      time = times_.parse(std::string_view(s + v, end - v), zone_known);
+      walk.seen = std::uint32_t{1} << kLogTime;
+      i = end + 1;
+      if (s[i] == ',') [[likely]] {
+        ++i;
+        walk.head_start = i;
+        session = find_session(s, n, i);
+        if (!session->head.empty()) {
+          i += session->head.size();
+          walk.seen |= session->head_seen;
+          walk.first = kLineNumKey;
+        }
+      } else {
+        state = s[i] == '}' ? kDone : kMalformed;
+      }
+    }
+    session->used = ++lines_;
+    model::LogRecord& r = session->record;
+    if (walk.seen != 0) r.header.time = time;
+    if (state == kMalformed) return forget(*session);
+    // The members in the server's order first, then the others one by one.
+    [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+      ((state = state == kRunning && K + 1 >= walk.first
+                    ? ordered_member<K + 1>(*session, s, n, i, walk, zone_known, quote_from)
+                    : state),
+       ...);
+    }(std::make_index_sequence<kJsonlogKeys - 1>{});
+    if (state == kMalformed) return forget(*session);
+    const bool in_order = state == kDone;
+    std::uint32_t& seen = walk.seen;
+    while (state == kRunning) {
+      if (s[i] != '"') return forget(*session);
       const std::size_t key_end = quote_from(i + 1);
-      if (key_end >= n || s[key_end + 1] != ':') return false;
+      if (key_end >= n || s[key_end + 1] != ':') return forget(*session);
       const std::string_view key(s + i + 1, key_end - i - 1);
       const std::size_t v = key_end + 2;
       std::string_view raw;
       bool is_null = false;
       if (s[v] == '"') [[likely]] {
         const std::size_t end = quote_from(v + 1);
-        if (end >= n) return false;
+        if (end >= n) return forget(*session);
         raw = std::string_view(s + v + 1, end - v - 1);
         i = end + 1;
       } else {
-        if (s[v] == '{' || s[v] == '[') return false;
+        if (s[v] == '{' || s[v] == '[') return forget(*session);
         std::size_t end = v;
         while (!json_detail::kLiteralEnd[static_cast<unsigned char>(s[end])]) ++end;
-        if (end == v) return false;
+        if (end == v) return forget(*session);
         raw = std::string_view(s + v, end - v);
         is_null = raw.size() == 4 && std::memcmp(raw.data(), "null", 4) == 0;
         i = end;
@@ -877,7 +1130,7 @@ class JsonReader final : public RecordReader {
       const int column = jsonlog_column(key);
       if (column >= 0) {
         seen |= std::uint32_t{1} << column;
-        set_value(column, is_null ? std::string_view{} : raw, s + n, zone_known);
+        set_value(r, column, is_null ? std::string_view{} : raw, s + n, zone_known);
       } else if (column == kRemotePort) {
         port_.assign(raw.data(), raw.size());
       }
@@ -885,22 +1138,139 @@ class JsonReader final : public RecordReader {
         ++i;
         continue;
       }
-      if (s[i] != '}') return false;
+      if (s[i] != '}') return forget(*session);
       break;
     }
     // Keys the line does not have leave their fields empty (those that may
     // hold something: most lines have the same keys as the last one).
-    for (std::uint32_t missing = filled_ & ~seen; missing != 0; missing &= missing - 1)
-      reset_column(record_, std::countr_zero(missing));
-    filled_ = seen;
+    for (std::uint32_t missing = session->filled & ~seen; missing != 0; missing &= missing - 1)
+      reset_column(r, std::countr_zero(missing));
+    session->filled = seen;
+    if (session != &sessions_[kSessions]) remember(*session, s, n, walk, in_order);
+    return session;
+  }
+
+  // The session whose head the text at s[i] starts with, else the least
+  // recently used one, forgotten. Heads are told apart by their last 16
+  // bytes (the session id) before they are compared whole.
+  Session* find_session(const char* s, std::size_t n, std::size_t i) {
+    Session* oldest = &sessions_[0];
+    for (std::size_t k = 0; k < kSessions; ++k) {
+      Session& c = sessions_[k];
+      const std::size_t len = c.head.size();
+      if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
+      if (c.used < oldest->used) oldest = &c;
+    }
+    oldest->head.clear();  // its record stays as its last line left it
+    oldest->tail.clear();
+    return oldest;
+  }
+
+  // Keeps the head and tail of a line read in order in its session, once
+  // the record holds what they set (a hit keeps what it had).
+  void remember(Session& session, const char* s, std::size_t n, const Walk& walk, bool in_order) {
+    if (!in_order) {
+      // Members out of order may have set any field: nothing is known.
+      session.head.clear();
+      session.tail.clear();
+      return;
+    }
+    if (walk.first == 1) {
+      if (walk.head_end != 0 && walk.head_end - walk.head_start >= 16) {
+        session.head.assign(s + walk.head_start, walk.head_end - walk.head_start);
+        session.head_seen = walk.head_seen & ~(std::uint32_t{1} << kLogTime);
+        // The client gets ":port" appended once (by line()), not per line.
+        if (!port_.empty()) session.head_seen |= std::uint32_t{1} << kConnectionFrom;
+      } else {
+        session.head.clear();
+      }
+    }
+    if (walk.tail_hit) return;
+    if (walk.tail_start != 0) {
+      session.tail.assign(s + walk.tail_start, n - walk.tail_start);
+      session.tail_seen = walk.seen & ~walk.tail_before;
+    } else {
+      session.tail.clear();
+    }
+  }
+
+  Session* forget(Session& session) {
+    session.forget();
+    return nullptr;
+  }
+
+  // Whether s[i] starts with kJsonlogOrder[K].lead (and 8 bytes are
+  // readable there): its first 8 bytes in one compare, which turns away the
+  // keys a line leaves out.
+  template <std::size_t K>
+  [[gnu::always_inline]] static bool lead_matches(const char* s, std::size_t n, std::size_t i) {
+    constexpr std::string_view lead = kJsonlogOrder[K].lead;
+    constexpr std::size_t len = lead.size();
+    constexpr std::uint64_t word = first_word(lead);
+    constexpr std::uint64_t mask = len >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * len)) - 1;
+    if (i + std::max<std::size_t>(len, 8) >= n) return false;
+    if (((load8(s + i) ^ word) & mask) != 0) return false;
+    if constexpr (len > 8) return same_text(s + i + 8, lead.data() + 8, len - 8);
     return true;
+  }
+
+  // The member at s[i] when it is kJsonlogOrder[K] (else kRunning with i
+  // unchanged): its value set as the member-by-member loop sets it, i after
+  // the ',' that follows (kRunning) or at the closing '}' (kDone).
+  template <std::size_t K, typename QuoteFrom>
+  [[gnu::always_inline]] int ordered_member(Session& session, const char* s, std::size_t n,
+                                            std::size_t& i, Walk& walk, bool& zone_known,
+                                            const QuoteFrom& quote_from) {
+    constexpr OrderedKey key = kJsonlogOrder[K];
+    constexpr std::size_t lead = key.lead.size();
+    constexpr bool string = key.lead.back() == '"';
+    if constexpr (K == kTailKey) {
+      // The tail: the session's own, or where this line's starts.
+      const std::string& tail = session.tail;
+      if (!tail.empty() && n - i == tail.size() && same_bytes(s + i, tail.data(), tail.size())) {
+        walk.seen |= session.tail_seen;
+        walk.tail_hit = true;
+        i = n - 1;
+        return kDone;
+      }
+      walk.tail_start = i;
+      walk.tail_before = walk.seen;
+    }
+    if (!lead_matches<K>(s, n, i)) return kRunning;
+    if constexpr (K == kLineNumKey) {
+      walk.head_end = i;
+      walk.head_seen = walk.seen;
+    }
+    const std::size_t v = i + lead;
+    std::size_t end;
+    if constexpr (string) {
+      end = quote_from(v);
+      if (end >= n) return kMalformed;
+    } else {
+      // Numbers only (a string, literal or nested value goes the long way).
+      if (!((s[v] >= '0' && s[v] <= '9') || s[v] == '-')) return kRunning;
+      end = v + 1;
+      while (!json_detail::kLiteralEnd[static_cast<unsigned char>(s[end])]) ++end;
+    }
+    const std::string_view raw(s + v, end - v);
+    if constexpr (key.column >= 0) {
+      walk.seen |= std::uint32_t{1} << key.column;
+      set_value(session.record, key.column, raw, s + n, zone_known);
+    } else if constexpr (key.column == kRemotePort) {
+      port_.assign(raw.data(), raw.size());
+    }
+    i = string ? end + 1 : end;
+    if (s[i] == ',') [[likely]] {
+      ++i;
+      return kRunning;
+    }
+    return s[i] == '}' ? kDone : kMalformed;
   }
 
   // A column's value as set_column() sets it from unescaped text.
   // `end` is the end of the line, for read_number's 8-byte loads.
-  [[gnu::always_inline]] void set_value(int column, std::string_view v, const char* end,
-                                        bool& zone_known) {
-    model::LogRecord& r = record_;
+  [[gnu::always_inline]] void set_value(model::LogRecord& r, int column, std::string_view v,
+                                        const char* end, bool& zone_known) {
     switch (column) {
       case kLogTime: r.header.time = times_.parse(v, zone_known); break;
       case kUser: set_text(r.header.user, v); break;
@@ -928,13 +1298,13 @@ class JsonReader final : public RecordReader {
 
   // String fields are decoded straight into the record; the others are read
   // from the raw text unless it has escapes.
-  void set_column(int column, const JsonValue& v, bool& zone_known) {
+  void set_column(model::LogRecord& r, int column, const JsonValue& v, bool& zone_known) {
     if (column == kNoColumn) return;
     if (column == kRemotePort) {
       port_.assign(v.raw);
       return;
     }
-    if (std::string* s = string_column(record_, column)) {
+    if (std::string* s = string_column(r, column)) {
       json_to_string(v, *s);
       return;
     }
@@ -945,16 +1315,16 @@ class JsonReader final : public RecordReader {
     } else if (!v.is_null()) {
       text = v.raw;
     }
-    set_scalar_column(record_, column, text, times_, zone_known);
+    set_scalar_column(r, column, text, times_, zone_known);
   }
 
   Kind kind_;
   ReaderContext& ctx_;
-  model::LogRecord record_;
+  Session sessions_[kSessions + 1];  // the last: lines no memo applies to
+  std::uint64_t lines_ = 0;
   TimeCache times_;
   std::string value_, port_;
   std::vector<std::uint64_t> quote_bits_;  // scan_jsonlog_fast: '"' of each 64 bytes
-  std::uint32_t filled_ = kRecordColumns;   // columns record_ may hold a value of
   bool warned_zone_ = false;
 };
 

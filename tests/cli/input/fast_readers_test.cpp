@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <random>
 #include <string>
@@ -427,4 +428,240 @@ TEST_CASE("jsonlog reader: lines as the server writes them read like the general
   CHECK(got.size() > 1000);
   CHECK(s_compact.skipped_lines > 100);
   CHECK(plain > 2000);
+}
+
+// ------------------------------------------------------------------ memos
+namespace {
+
+// A server session as jsonlog and csvlog write it: what its records repeat.
+struct FakeSession {
+  std::string user, dbname, pid, host, port, session_id, application, backend_type;
+};
+
+FakeSession fake_session(std::mt19937& rng, int index) {
+  static const char* const kUsers[] = {"postgres", "app", "reporting_user_with_a_long_name"};
+  static const char* const kHosts[] = {"[local]", "10.0.0.7", "2001:db8::17", ""};
+  static const char* const kApps[] = {"pgbench", "", "psql", "a very long application name, with a comma"};
+  FakeSession s;
+  s.user = rng() % 10 == 0 ? "" : kUsers[rng() % std::size(kUsers)];
+  s.dbname = rng() % 10 == 0 ? "" : s.user.empty() ? "postgres" : s.user;
+  s.pid = std::to_string(1000 + index * 37);
+  s.host = kHosts[rng() % std::size(kHosts)];
+  s.port = s.host.empty() || s.host == "[local]" ? "" : std::to_string(40000 + rng() % 20000);
+  char id[32];
+  std::snprintf(id, sizeof id, "6b1468f7.%x", 0x700 + index);
+  s.session_id = id;
+  s.application = kApps[rng() % std::size(kApps)];
+  s.backend_type = rng() % 8 == 0 ? "autovacuum worker" : "client backend";
+  return s;
+}
+
+// The members of one jsonlog record of `s`, in the server's order.
+std::vector<Member> session_members(std::mt19937& rng, const FakeSession& s, std::uint64_t line) {
+  auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
+  std::vector<Member> m;
+  m.push_back({"timestamp", rng() % 3 == 0 ? "\"2026-12-05 19:41:45.690 UTC\"" : "\"2026-12-05 19:41:45.691 UTC\""});
+  if (!s.user.empty()) m.push_back({"user", quoted(s.user)});
+  if (!s.dbname.empty()) m.push_back({"dbname", quoted(s.dbname)});
+  m.push_back({"pid", s.pid});
+  if (!s.host.empty()) m.push_back({"remote_host", quoted(s.host)});
+  if (!s.port.empty()) m.push_back({"remote_port", s.port});
+  m.push_back({"session_id", quoted(s.session_id)});
+  m.push_back({"line_num", std::to_string(line)});
+  m.push_back({"ps", rng() % 2 ? "\"BIND\"" : "\"idle in transaction\""});
+  m.push_back({"session_start", "\"2026-12-05 19:41:43 UTC\""});
+  if (rng() % 4 != 0) m.push_back({"vxid", "\"5/" + std::to_string(rng() % 5000) + "\""});
+  m.push_back({"txid", std::to_string(rng() % 3 == 0 ? 0 : rng() % 100000)});
+  const bool error = rng() % 10 == 0;
+  m.push_back({"error_severity", error ? "\"ERROR\"" : "\"LOG\""});
+  if (error) m.push_back({"state_code", "\"23505\""});
+  m.push_back({"message", quoted(random_text(rng, 90, "abcdefgh ,:{}[]'"))});
+  if (rng() % 3 == 0) m.push_back({"detail", "\"parameters: $1 = '5'\""});
+  if (rng() % 20 == 0) m.push_back({"hint", "\"a hint\""});
+  if (error && rng() % 2) m.push_back({"statement", "\"insert into t values (1)\""});
+  if (!s.application.empty()) m.push_back({"application_name", quoted(s.application)});
+  m.push_back({"backend_type", quoted(s.backend_type)});
+  if (rng() % 10 == 0) m.push_back({"leader_pid", "1234"});
+  m.push_back({"query_id", rng() % 5 == 0 ? "-4125418432125" : "0"});
+  return m;
+}
+
+// An odd member list: what must not be taken from (or left in) a memo.
+void make_odd(std::mt19937& rng, std::vector<Member>& m) {
+  switch (rng() % 8) {
+    case 0: m.push_back({"user", "\"intruder\""}); break;           // a second user, after the tail
+    case 1: std::swap(m[1], m[2]); break;                             // head out of order
+    case 2: m.insert(m.end() - 1, {"application_name", "\"late\""}); break;  // tail out of order
+    case 3: m[1].value = "null"; break;                               // a null in the head
+    case 4: m.back().value = "{\"a\":1}"; break;                      // nested in the tail
+    case 5: m[m.size() - 2].value = "\"esc\\\"aped\""; break;         // escape in the tail
+    case 6: m.erase(m.begin()); break;                                // no timestamp first
+    default: m.insert(m.begin() + 3, {"remote_port", "5432"}); break;  // a port from nowhere
+  }
+}
+
+}  // namespace
+
+TEST_CASE("jsonlog reader: per-session memos of the head and tail members read like the general scanner",
+          "[ingest]") {
+  std::mt19937 rng(47);
+  std::vector<FakeSession> sessions;
+  for (int k = 0; k < 12; ++k) sessions.push_back(fake_session(rng, k));
+  std::vector<std::string> compact, spaced;
+  std::size_t odd = 0, changed = 0;
+  std::vector<std::uint64_t> line_nums(sessions.size(), 0);
+  for (int round = 0; round < 8000; ++round) {
+    // Mostly a few sessions at a time, now and then more than the memo holds.
+    const std::size_t k = round % 1000 < 700 ? rng() % 5 : rng() % sessions.size();
+    FakeSession& s = sessions[k];
+    if (rng() % 50 == 0) {  // SET application_name, a new connection in the slot...
+      s = fake_session(rng, static_cast<int>(k));
+      if (rng() % 2) s.application = "renamed";
+      ++changed;
+    }
+    std::vector<Member> members = session_members(rng, s, ++line_nums[k]);
+    if (rng() % 25 == 0) {
+      make_odd(rng, members);
+      ++odd;
+    }
+    compact.push_back(json_line(members, ""));
+    spaced.push_back(json_line(members, " "));
+    if (rng() % 40 == 0) {  // cut short: the same text for both readers
+      compact.back().resize(rng() % compact.back().size());
+      spaced.back() = compact.back();
+    }
+  }
+  auto run = [](const std::vector<std::string>& lines, InputSummary& summary) {
+    ReaderContext ctx;
+    ctx.summary = &summary;
+    std::vector<Fields> out;
+    ctx.emit = [&](model::LogRecord& r) { out.push_back(fields_of(r)); };
+    ctx.warn = [](const std::string&) {};
+    auto reader = make_reader("jsonlog", "", ctx);
+    std::uint64_t number = 0;
+    for (const std::string& line : lines) reader->line(Line{line, ++number});
+    reader->finish();
+    return out;
+  };
+  InputSummary s_compact, s_spaced;
+  std::vector<Fields> got = run(compact, s_compact), want = run(spaced, s_spaced);
+  CHECK(s_compact.skipped_lines == s_spaced.skipped_lines);
+  CHECK(s_compact.records == s_spaced.records);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO(compact[got[i].line - 1]);
+    INFO("got  " << describe(got[i]));
+    INFO("want " << describe(want[i]));
+    REQUIRE(got[i] == want[i]);
+  }
+  CHECK(got.size() > 7000);
+  CHECK(odd > 200);
+  CHECK(changed > 100);
+}
+
+namespace {
+
+std::string csv_quoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The columns of one csvlog record of `s` as PostgreSQL 14+ writes them.
+std::vector<std::string> session_columns(std::mt19937& rng, const FakeSession& s, std::uint64_t line) {
+  const bool error = rng() % 10 == 0;
+  std::string client = s.host.empty() ? "" : s.port.empty() ? s.host : s.host + ":" + s.port;
+  return {rng() % 3 == 0 ? "2026-12-05 19:41:45.690 UTC" : "2026-12-05 19:41:45.691 UTC",
+          s.user.empty() ? "" : csv_quoted(s.user),
+          s.dbname.empty() ? "" : csv_quoted(s.dbname),
+          s.pid,
+          client.empty() ? "" : csv_quoted(client),
+          s.session_id,
+          std::to_string(line),
+          csv_quoted(rng() % 2 ? "BIND" : "idle in transaction"),
+          "2026-12-05 19:41:43 UTC",
+          rng() % 4 == 0 ? "" : "5/" + std::to_string(rng() % 5000),
+          std::to_string(rng() % 3 == 0 ? 0 : rng() % 100000),
+          error ? "ERROR" : "LOG",
+          error ? "23505" : "00000",
+          csv_quoted(random_text(rng, 90, "abcdefgh ,\"")),
+          rng() % 3 == 0 ? csv_quoted("parameters: $1 = '5'") : "",
+          rng() % 20 == 0 ? csv_quoted("a hint") : "",
+          "", "", "",
+          error && rng() % 2 ? csv_quoted("insert into t values (1)") : "",
+          "", "",
+          csv_quoted(s.application),
+          csv_quoted(s.backend_type),
+          rng() % 10 == 0 ? "1234" : "",
+          rng() % 5 == 0 ? "-4125418432125" : "0"};
+}
+
+// Odd records: what must not be taken from (or left in) a memo.
+void make_odd_csv(std::mt19937& rng, std::vector<std::string>& c, const FakeSession& s) {
+  switch (rng() % 10) {
+    case 8: c.insert(c.begin() + 20, ""); break;                        // a column more before the tail
+    case 9: c.erase(c.begin() + 20); break;                             // a column fewer before the tail
+    case 0: c[1] = csv_quoted("o\"brien"); break;                      // doubled quotes in the head
+    case 1: c[3] = "12\"3"; break;                                      // a quote in a bare head field
+    case 2: c.pop_back(); break;                                        // one column fewer
+    case 3: c.push_back("7"); break;                                    // one column more
+    case 4:  // the message ends like the tail
+      c[13] = csv_quoted("x\"," + csv_quoted(s.application) + "," + csv_quoted(s.backend_type) + ",,0");
+      break;
+    case 5: c[21] = "\"zz"; c[20] = "\"yy"; break;                      // quotes out of place before the tail
+    case 6: c[0] = "\"" + c[0] + "\""; break;                           // a quoted time
+    default: c[5] = ""; break;                                          // no session id
+  }
+}
+
+}  // namespace
+
+TEST_CASE("csvlog reader: per-session memos of the head and tail columns read like the field-by-field reading",
+          "[ingest]") {
+  std::mt19937 rng(53);
+  std::vector<FakeSession> sessions;
+  for (int k = 0; k < 12; ++k) sessions.push_back(fake_session(rng, k));
+  std::vector<std::uint64_t> line_nums(sessions.size(), 0);
+  InputSummary summary;
+  ReaderContext ctx;
+  ctx.summary = &summary;
+  std::vector<Fields> got;
+  ctx.emit = [&](model::LogRecord& r) { got.push_back(fields_of(r)); };
+  ctx.warn = [](const std::string&) {};
+  auto reader = make_reader("csvlog", "", ctx);
+  std::vector<Fields> want;
+  std::vector<std::string> lines;
+  std::size_t odd = 0, changed = 0, skipped = 0;
+  while (lines.size() < 8000) {
+    const std::size_t k = lines.size() % 1000 < 700 ? rng() % 5 : rng() % sessions.size();
+    FakeSession& s = sessions[k];
+    if (rng() % 50 == 0) {  // SET application_name, a new connection in the slot...
+      s = fake_session(rng, static_cast<int>(k));
+      if (rng() % 2) s.application = "renamed";
+      ++changed;
+    }
+    std::vector<std::string> columns = session_columns(rng, s, ++line_nums[k]);
+    const bool is_odd = rng() % 25 == 0;
+    if (is_odd) make_odd_csv(rng, columns, s);
+    std::string line;
+    for (std::size_t c = 0; c < columns.size(); ++c) line += (c > 0 ? "," : "") + columns[c];
+    std::optional<Fields> expected = csv_reference(line, lines.size() + 1);
+    if (!expected) continue;  // would wait for a continuation line
+    if (is_odd) ++odd;
+    if (expected->skipped) ++skipped; else want.push_back(*expected);
+    lines.push_back(line);
+    reader->line(Line{lines.back(), lines.size()});
+  }
+  reader->finish();
+  CHECK(summary.skipped_lines == skipped);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO(i << ": line " << want[i].line << ": " << lines[want[i].line - 1]);
+    INFO("got  " << describe(got[i]));
+    INFO("want " << describe(want[i]));
+    REQUIRE(got[i] == want[i]);
+  }
+  CHECK(want.size() > 7000);
+  CHECK(odd > 200);
+  CHECK(changed > 100);
 }
