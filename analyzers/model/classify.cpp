@@ -479,10 +479,28 @@ std::string_view sqlstate_from_message(std::string_view message) {
   return {};
 }
 
+Classifier::Held* Classifier::find_held(std::int32_t pid) {
+  RecentPid& slot = recent_[static_cast<std::uint32_t>(pid) % kRecentPids];
+  if (slot.known && slot.pid == pid) return slot.held;
+  auto it = held_.find(pid);
+  slot = RecentPid{pid, true, it == held_.end() ? nullptr : &it->second};
+  return slot.held;
+}
+
+void Classifier::erase_held(std::int32_t pid) {
+  RecentPid& slot = recent_[static_cast<std::uint32_t>(pid) % kRecentPids];
+  if (slot.pid == pid) slot = RecentPid{};
+  held_.erase(pid);
+}
+
 Classifier::Held& Classifier::held_for(std::int32_t pid) {
-  Held& h = held_[pid];
-  h.order = ++order_;
-  return h;
+  Held* found = find_held(pid);
+  if (found == nullptr) {
+    found = &held_[pid];
+    recent_[static_cast<std::uint32_t>(pid) % kRecentPids] = RecentPid{pid, true, found};
+  }
+  found->order = ++order_;
+  return *found;
 }
 
 void Classifier::emit_other(const LogRecord& r, const EventSink& sink) {
@@ -513,7 +531,7 @@ void Classifier::add(const LogRecord& r, const EventSink& sink) {
     });
     flush_statement(oldest->second, sink);
     if (oldest->second.has_bind || oldest->second.has_parse) ++counters_.dropped_parse_bind;
-    held_.erase(oldest);
+    erase_held(oldest->first);
   }
   switch (r.level) {
     case LogLevel::error:
@@ -542,11 +560,11 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       return;
     }
     skip_spaces(m);
-    auto it = held_.find(pid);
+    Held* held = find_held(pid);
     if (m.empty()) {
       // Bare duration: completes a statement held from log_statement.
-      if (it != held_.end() && it->second.has_statement) {
-        Held& h = it->second;
+      if (held != nullptr && held->has_statement) {
+        Held& h = *held;
         h.has_statement = false;
         Event& e = h.statement;
         StatementEvent& s = std::get<StatementEvent>(e.body);
@@ -566,7 +584,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       emit_other(r, sink);
       return;
     }
-    if (it != held_.end()) flush_statement(it->second, sink);
+    if (held != nullptr) flush_statement(*held, sink);
     if (x.kind == Execution::Kind::parse) {
       Held& h = held_for(pid);
       if (h.has_parse) ++counters_.dropped_parse_bind;
@@ -587,8 +605,8 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     }
     Event& e = statement_scratch_;
     fill_statement(e, r, x, duration);
-    if (x.kind == Execution::Kind::execute && it != held_.end()) {
-      Held& h = it->second;
+    if (x.kind == Execution::Kind::execute && held != nullptr) {
+      Held& h = *held;
       StatementEvent& s = std::get<StatementEvent>(e.body);
       if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {
         if (!parse_parameters(h.bind_detail, s.parameters)) s.parameters.clear();
@@ -632,10 +650,9 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
   }
 
   if (consume(m, "connection received: ")) {
-    auto it = held_.find(pid);
-    if (it != held_.end()) {
-      flush_statement(it->second, sink);
-      held_.erase(it);
+    if (Held* held = find_held(pid)) {
+      flush_statement(*held, sink);
+      erase_held(pid);
     }
     Event e{r.header, r.level, ConnectionEvent{ConnectionEvent::Kind::received, -1}};
     sink(e);
@@ -648,11 +665,10 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     return;
   }
   if (consume(m, "disconnection: session time: ")) {
-    auto it = held_.find(pid);
-    if (it != held_.end()) {
-      flush_statement(it->second, sink);
-      if (it->second.has_bind || it->second.has_parse) ++counters_.dropped_parse_bind;
-      held_.erase(it);
+    if (Held* held = find_held(pid)) {
+      flush_statement(*held, sink);
+      if (held->has_bind || held->has_parse) ++counters_.dropped_parse_bind;
+      erase_held(pid);
     }
     int hours = 0, minutes = 0;
     double seconds = 0;
@@ -692,11 +708,10 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
 }
 
 void Classifier::classify_error(const LogRecord& r, const EventSink& sink) {
-  auto it = held_.find(r.header.pid);
-  if (it != held_.end()) {
+  if (Held* held = find_held(r.header.pid)) {
     // The held log_statement line was this failed statement: no duration follows.
-    flush_statement(it->second, sink);
-    it->second.has_bind = it->second.has_parse = false;
+    flush_statement(*held, sink);
+    held->has_bind = held->has_parse = false;
   }
   std::string_view m = r.message;
   std::string_view sqlstate = r.header.sqlstate;
@@ -769,6 +784,7 @@ void Classifier::finish(const EventSink& sink) {
   });
   for (Held* h : pending) flush_statement(*h, sink);
   held_.clear();
+  recent_ = {};
 }
 
 }  // namespace pgsift::model

@@ -15,6 +15,7 @@
 //    not executions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -62,6 +63,10 @@ class Classifier {
   };
 
   Held& held_for(std::int32_t pid);
+  /// The held state of `pid`, or nullptr: through `recent_` first.
+  Held* find_held(std::int32_t pid);
+  /// Erases `pid`'s held state (and its entry in `recent_`).
+  void erase_held(std::int32_t pid);
   void flush_statement(Held& held, const EventSink& sink);
   void emit_statement(Event& event, const EventSink& sink);
   void emit_other(const LogRecord& record, const EventSink& sink);
@@ -69,6 +74,17 @@ class Classifier {
   void classify_error(const LogRecord& record, const EventSink& sink);
 
   std::unordered_map<std::int32_t, Held> held_;
+  // Answers of held_ lookups by pid (its low bits pick the slot), present
+  // or absent: most records ask for the same few processes, and a hash map
+  // lookup per record costs more than the rest of a bind line's handling.
+  // Map nodes never move, so the pointers stay valid until erase_held.
+  struct RecentPid {
+    std::int32_t pid = 0;
+    bool known = false;
+    Held* held = nullptr;  // nullptr: pid has no held state
+  };
+  static constexpr std::size_t kRecentPids = 64;
+  std::array<RecentPid, kRecentPids> recent_{};
   // Scratch events handed to the sink (which may move strings out or swap
   // the whole event): reused so that most records allocate nothing.
   Event statement_scratch_;

@@ -537,6 +537,7 @@ void LogLinePrefix::compile_first_path() {
   if (first_path_ && !repeats && steps_.size() < 250 && !steps_.empty() &&
       steps_.front().kind == Step::time) {
     memo_.resize(kMemoSlots * 2);
+    memo_same_head_.assign(kMemoSlots, false);
     step_ends_.resize(steps_.size());
     hole_.assign(steps_.size(), false);
     const auto is_literal = [](const Step& step) {
@@ -640,6 +641,22 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
     memo_lookups_ = memo_hits_ = 0;
   }
   const std::size_t slot = memo_slot(line, pos) * 2;
+  // A hit: the views and numbers the entry keeps, with the segment starts
+  // found in this line.
+  const auto hit = [&](const MemoEntry& e, const std::size_t* starts) {
+    ++memo_hits_;
+    for (int k = 0; k < e.views; ++k) {
+      f.*kViews[e.view_index[k]] = std::string_view(
+          line.data() + starts[e.view_segment[k]] + e.view_offset[k], e.view_size[k]);
+    }
+    // Numbers of steps outside the holes (a hole set its own above).
+    f.pid = e.pid;  // %p is never a hole
+    if ((e.hole_numbers & kHoleLine) == 0) f.session_line = e.session_line;
+    if ((e.hole_numbers & kHoleXid) == 0) f.xid = e.xid;
+    tag = e.tag;
+    tag.text_start += starts[e.holes];
+    return true;
+  };
   for (std::size_t way = slot; way < slot + 2; ++way) {
     const MemoEntry& e = memo_[way];
     if (e.size == 0) continue;
@@ -651,6 +668,17 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
       const std::size_t length = e.segment_end[k] - from;
       if (!same_bytes(line, p, e.text + from, length)) {
         same = false;
+        if (k == e.holes && way == slot && memo_same_head_[slot / 2]) {
+          // The other entry differs from this one only in its last segment
+          // (a session's LOG and DETAIL lines): compare just that here.
+          const MemoEntry& o = memo_[slot + 1];
+          const std::size_t o_from = e.holes == 0 ? 0 : o.segment_end[e.holes - 1];
+          if (same_bytes(line, p, o.text + o_from, o.segment_end[e.holes] - o_from)) {
+            starts[k] = p;
+            return hit(o, starts);
+          }
+          return false;
+        }
         break;
       }
       starts[k] = p;
@@ -668,19 +696,7 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
         break;
       }
     }
-    if (!same) continue;
-    ++memo_hits_;
-    for (int k = 0; k < e.views; ++k) {
-      f.*kViews[e.view_index[k]] = std::string_view(
-          line.data() + starts[e.view_segment[k]] + e.view_offset[k], e.view_size[k]);
-    }
-    // Numbers of steps outside the holes (a hole set its own above).
-    f.pid = e.pid;  // %p is never a hole
-    if ((e.hole_numbers & kHoleLine) == 0) f.session_line = e.session_line;
-    if ((e.hole_numbers & kHoleXid) == 0) f.xid = e.xid;
-    tag = e.tag;
-    tag.text_start += starts[e.holes];
-    return true;
+    if (same) return hit(e, starts);
   }
   return false;
 }
@@ -751,6 +767,16 @@ void LogLinePrefix::remember(std::string_view line, std::size_t pos, const Prefi
   const std::size_t slot = memo_slot(line, pos) * 2;
   memo_[slot + 1] = memo_[slot];  // the older entry makes room
   memo_[slot] = e;
+  // Do the two entries differ only in their last segment?
+  const MemoEntry& o = memo_[slot + 1];
+  bool same_head = o.size != 0 && o.holes == e.holes;
+  for (int k = 0; same_head && k < e.holes; ++k) {
+    same_head = o.hole_step[k] == e.hole_step[k] && o.segment_end[k] == e.segment_end[k];
+  }
+  if (same_head && e.holes > 0) {
+    same_head = std::memcmp(o.text, e.text, e.segment_end[e.holes - 1]) == 0;
+  }
+  memo_same_head_[slot / 2] = same_head;
 }
 
 // One step of the first path at `pos`; advances `pos`. False when the line

@@ -133,6 +133,10 @@ class LogLinePrefix {
   // makes match() unsafe to call from two threads at once on one matcher.
   std::vector<bool> hole_;  // steps_[k] is run again on a memo hit (a number that varies)
   mutable std::vector<MemoEntry> memo_;
+  // Per slot: its two entries differ only in their last segment (the same
+  // segments and holes before it), so a miss there on the first entry can
+  // compare the second one's last segment in place.
+  mutable std::vector<bool> memo_same_head_;
   mutable std::vector<std::size_t> step_ends_;  // scratch for remember()
   mutable std::uint32_t memo_lookups_ = 0, memo_hits_ = 0, memo_paused_ = 0;
 };

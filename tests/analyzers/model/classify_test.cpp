@@ -232,3 +232,35 @@ TEST_CASE("parse_parameters: quoting, NULL, order, truncation and malformed list
   REQUIRE_FALSE(parse_parameters("no list here", p));
   REQUIRE_FALSE(parse_parameters("xparameters: $1 = 'a'", p));
 }
+
+TEST_CASE("classify: held state stays per process when pids share a lookup slot and after disconnection", "[ingest]") {
+  // 100, 164 and 228 fall in one slot of the classifier's recent-pid table
+  // (64 slots): each must still find its own held statement and bind.
+  Run run;
+  run.add(rec(100, "statement: SELECT 100", {}, LogLevel::log, 1000));
+  run.add(rec(164, "statement: SELECT 164", {}, LogLevel::log, 1001));
+  run.add(rec(228, "duration: 0.1 ms  bind S_1: SELECT $1", "parameters: $1 = '228'"));
+  run.add(rec(100, "duration: 1.000 ms", {}, LogLevel::log, 1002));
+  run.add(rec(228, "duration: 0.2 ms  execute S_1: SELECT $1"));
+  run.add(rec(164, "duration: 2.000 ms", {}, LogLevel::log, 1003));
+  // A disconnection forgets 100; a later bare duration of 100 pairs with nothing.
+  run.add(rec(100, "statement: SELECT 'dropped at disconnection'", {}, LogLevel::log, 1004));
+  run.add(rec(100, "disconnection: session time: 0:00:01.000 user=u database=d host=[local]"));
+  run.add(rec(100, "duration: 3.000 ms", {}, LogLevel::log, 1005));
+  run.add(rec(100, "statement: SELECT 'new session'", {}, LogLevel::log, 1006));
+  run.add(rec(100, "duration: 4.000 ms", {}, LogLevel::log, 1007));
+  auto s = run.statements();
+  REQUIRE(s.size() == 5);
+  CHECK(s[0].sql == "SELECT 100");
+  CHECK(s[0].duration_ms == Approx(1.0));
+  CHECK(s[1].sql == "SELECT $1");
+  REQUIRE(s[1].parameters.size() == 1);
+  CHECK(*s[1].parameters[0] == "228");
+  CHECK(s[2].sql == "SELECT 164");
+  CHECK(s[2].duration_ms == Approx(2.0));
+  CHECK(s[3].sql == "SELECT 'dropped at disconnection'");
+  CHECK(s[3].duration_ms < 0);
+  CHECK(s[4].sql == "SELECT 'new session'");
+  CHECK(s[4].duration_ms == Approx(4.0));
+  CHECK(run.classifier.counters().unpaired_durations == 1);
+}

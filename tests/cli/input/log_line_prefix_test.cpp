@@ -346,3 +346,39 @@ TEST_CASE("prefix: the memo of repeated line tails never changes a result", "[in
     REQUIRE(f.session_id == id);
   }
 }
+
+TEST_CASE("prefix: a session's LOG and DETAIL lines share their memo slot", "[ingest]") {
+  // The two entries of a slot differ only after the %x hole: a miss on the
+  // first compares the second's last segment in place. Interleaved tags,
+  // xids of every length and a second session in between must read exactly
+  // as a fresh matcher reads them.
+  const std::string prefix = "%m [%p] %q%u@%d/%a %x ";
+  const std::vector<std::string> tags = {"LOG:  duration: 0.1 ms", "DETAIL:  parameters: $1 = '1'",
+                                         "LOG:  duration: 2 ms", "ERROR:  boom",
+                                         "STATEMENT:  select 1", "DETAIL:  x"};
+  LogLinePrefix warm(prefix);
+  int hits_checked = 0;
+  for (int i = 0; i < 600; ++i) {
+    const std::string pid = i % 7 == 0 ? "[8] " : "[7] ";
+    const std::string user = i % 11 == 0 ? "eve@db/app " : "bob@db/app ";
+    const std::string xid = std::to_string((i % 5) * 1237 % 100003);
+    const std::string line = "2026-03-01 10:20:30." + std::to_string(100 + i % 900) + " UTC " + pid +
+                             user + xid + " " + tags[(i * 3 + i / 5) % tags.size()];
+    PrefixFields a, b;
+    LineTag ta, tb;
+    const bool ok_warm = warm.match(line, a, ta);
+    LogLinePrefix fresh(prefix);
+    const bool ok_fresh = fresh.match(line, b, tb);
+    INFO(line);
+    REQUIRE(ok_warm == ok_fresh);
+    REQUIRE(ok_warm);
+    CHECK(a.pid == b.pid);
+    CHECK(a.xid == b.xid);
+    CHECK(a.user == b.user);
+    CHECK(a.application == b.application);
+    CHECK(ta.level == tb.level);
+    CHECK(ta.text_start == tb.text_start);
+    ++hits_checked;
+  }
+  CHECK(hits_checked == 600);
+}
