@@ -143,6 +143,19 @@ template <char A, char B>
 #endif
 }
 
+/// The mask of A over 64 bytes; whether any of them is B is ORed into `any_b`
+/// (all-ones bytes where B was seen), looked at once for a whole line.
+#if defined(__SSE2__)
+template <char A, char B>
+[[gnu::always_inline]] inline std::uint64_t mask64_and_gather(const char* p, __m128i& any_b) {
+  const byte_scan_detail::Block64 k = byte_scan_detail::load64(p);
+  const __m128i b = _mm_set1_epi8(B);
+  any_b = _mm_or_si128(any_b, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, b), _mm_cmpeq_epi8(k.x1, b)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(k.x2, b), _mm_cmpeq_epi8(k.x3, b))));
+  return byte_scan_detail::equal_mask(k, _mm_set1_epi8(A));
+}
+#endif
+
 /// byte_masks64 of the first `n` bytes at p (n < 64): the rest counts as no hit.
 template <char A, char B>
 inline ByteMasks byte_masks_tail(const char* p, std::size_t n) {

@@ -1005,7 +1005,10 @@ class JsonReader final : public RecordReader {
     }
   };
   static constexpr std::size_t kSessions = 8;
-  static constexpr std::size_t kLineNumKey = 7, kTailKey = 25;  // in kJsonlogOrder
+  static constexpr std::size_t kLineNumKey = 7, kMessageKey = 14, kTailKey = 25;  // in kJsonlogOrder
+  static_assert(kJsonlogOrder[kLineNumKey].column == kSessionLine &&
+                kJsonlogOrder[kMessageKey].column == kMessage &&
+                kJsonlogOrder[kTailKey].column == kApplication);
 
   enum { kRunning, kDone, kMalformed };
 
@@ -1036,10 +1039,22 @@ class JsonReader final : public RecordReader {
     std::uint64_t* q = quote_bits_.data();
     std::size_t base = 0;
     bool backslash = false, any_backslash = false;
+#if defined(__SSE2__)
+    // Backslashes gathered over the whole line, looked at once.
+    __m128i backslashes = _mm_setzero_si128();
+    for (std::uint64_t* word = q; base + 64 <= n; base += 64, ++word)
+      *word = mask64_and_gather<'"', '\\'>(s + base, backslashes);
+    if (base < n && n >= 64) {  // the block ending with the line, shifted down
+      q[base / 64] = mask64_and_gather<'"', '\\'>(s + n - 64, backslashes) >> (64 - (n - base));
+      base = n;
+    }
+    any_backslash = _mm_movemask_epi8(backslashes) != 0;
+#else
     for (std::uint64_t* word = q; base + 64 <= n; base += 64, ++word) {
       *word = mask64_and_any<'"', '\\'>(s + base, backslash);
       any_backslash |= backslash;
     }
+#endif
     if (base < n) {
       if (n >= 64) {  // the block ending with the line, shifted down
         q[base / 64] = mask64_and_any<'"', '\\'>(s + n - 64, backslash) >> (64 - (n - base));
@@ -1224,17 +1239,22 @@ class JsonReader final : public RecordReader {
     constexpr OrderedKey key = kJsonlogOrder[K];
     constexpr std::size_t lead = key.lead.size();
     constexpr bool string = key.lead.back() == '"';
-    if constexpr (K == kTailKey) {
-      // The tail: the session's own, or where this line's starts.
+    if constexpr (K > kMessageKey && K <= kTailKey) {
+      // The tail: the session's own (looked for from the key after the
+      // message on: no key before application_name reads its first member,
+      // so the keys in between would all be turned away), or where this
+      // line's starts.
       const std::string& tail = session.tail;
-      if (!tail.empty() && n - i == tail.size() && same_bytes(s + i, tail.data(), tail.size())) {
+      if (n - i == tail.size() && !tail.empty() && same_bytes(s + i, tail.data(), tail.size())) {
         walk.seen |= session.tail_seen;
         walk.tail_hit = true;
         i = n - 1;
         return kDone;
       }
-      walk.tail_start = i;
-      walk.tail_before = walk.seen;
+      if constexpr (K == kTailKey) {
+        walk.tail_start = i;
+        walk.tail_before = walk.seen;
+      }
     }
     if (!lead_matches<K>(s, n, i)) return kRunning;
     if constexpr (K == kLineNumKey) {

@@ -315,6 +315,11 @@ TEST_CASE("byte scan: 64-byte masks, tails and quote parity agree with byte-by-b
     bool any = false;
     REQUIRE(mask64_and_any<'"', '\\'>(block, any) == json.a);
     REQUIRE(any == (json.b != 0));
+#if defined(__SSE2__)
+    __m128i gathered = _mm_setzero_si128();
+    REQUIRE(mask64_and_gather<'"', '\\'>(block, gathered) == json.a);
+    REQUIRE((_mm_movemask_epi8(gathered) != 0) == (json.b != 0));
+#endif
     const std::size_t n = rng() % 64;
     const ByteMasks tail = byte_masks_tail<',', '"'>(block, n);
     const ByteMasks tail_want = naive_masks(block, ',', '"', n);
