@@ -156,6 +156,12 @@ class SessionOps {
       : t_(tracker), s_(session) {}
 
   void execute(Execution&& execution);
+  /// True when the next execution goes to the end of the open explicit
+  /// transaction: the caller builds it there (`open_executions()`) and calls
+  /// `placed_inside()`, instead of moving one in through execute().
+  bool appends_inside() const { return !s_.undecided && s_.open.has_value(); }
+  std::vector<Execution>& open_executions() { return s_.open->executions; }
+  void placed_inside();
   void resolve_as_autocommit();
   void close(Transaction::End end);
   void emit_unit() { t_.emit_unit(s_); }
@@ -369,7 +375,9 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     // The last execution of a spent event takes its text, parse and
     // parameters; the others (and events still needed elsewhere) copy.
     const bool take = movable != nullptr && i + 1 == count;
-    Execution execution;
+    Execution local;
+    const bool in_place = ops.appends_inside();
+    Execution& execution = in_place ? ops.open_executions().emplace_back() : local;
     execution.where = header.where;
     execution.start = start;
     execution.end = end;
@@ -391,7 +399,11 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     execution.virtual_xid = header.virtual_xid;
     execution.xid = header.xid;
     ++stats_.executions;
-    ops.execute(std::move(execution));
+    if (in_place) {
+      ops.placed_inside();
+    } else {
+      ops.execute(std::move(execution));
+    }
   }
   session.state.idle_since = end;
   session.refresh_state();
@@ -573,8 +585,13 @@ void SessionOps::start_explicit(Execution&& execution) {
 }
 
 void SessionOps::execute_inside(Execution&& execution) {
-  const sql::Statement& statement = execution.statement();
+  s_.open->executions.push_back(std::move(execution));
+  placed_inside();
+}
+
+void SessionOps::placed_inside() {
   Transaction& open = *s_.open;
+  const sql::Statement& statement = open.executions.back().statement();
   if (statement.kind == sql::Kind::set && statement.isolation != sql::IsolationLevel::unspecified) {
     if (statement.sets_session_default_isolation) {
       s_.default_isolation = statement.isolation;
@@ -589,7 +606,6 @@ void SessionOps::execute_inside(Execution&& execution) {
   }
   if (statement.kind == sql::Kind::rollback_to_savepoint) s_.failed = false;
   const sql::Kind kind = statement.kind;
-  open.executions.push_back(std::move(execution));
   open.end_time = open.executions.back().end;
   s_.set_last_execution(open.executions.back());
   if (is_ending(kind)) {
