@@ -100,6 +100,19 @@ Distinctness measure(const session::StatementRun& run, const std::vector<LoopKey
   return result;
 }
 
+/// Where `execution` was logged, as evidence without its SQL or values.
+void add_place(core::Finding& finding, const model::Execution& execution, const char* role,
+               std::int32_t pid) {
+  core::Evidence evidence;
+  evidence.role = role;
+  evidence.input = execution.where.input;
+  evidence.line = execution.where.line;
+  evidence.time = execution.end;
+  evidence.pid = pid;
+  evidence.duration_ms = execution.duration_ms;
+  finding.evidence.push_back(std::move(evidence));
+}
+
 std::string first_table(const sql::Statement& statement) {
   return statement.tables.empty() ? std::string() : statement.tables.front().name;
 }
@@ -205,23 +218,44 @@ void NPlusOneRule::consider(const model::SessionInfo& session, const model::Unit
       return;
     }
   }
-  const Rewrite rewrite =
-      suggest_rewrite(child, distinct.table, distinct.column, parent ? first_table(*parent) : "");
-
+  const core::Severity severity =
+      static_cast<double>(count) >= options_.error_repetitions || wall_ms >= 500
+          ? core::Severity::error
+          : core::Severity::warning;
+  const model::Timestamp first_seen = first.start == model::kNoTime ? first.end : first.start;
   core::Finding finding;
   finding.rule = std::string(kInfo.id);
-  finding.severity = static_cast<double>(count) >= options_.error_repetitions || wall_ms >= 500
-                         ? core::Severity::error
-                         : core::Severity::warning;
-  finding.id = std::move(id);
+  finding.severity = severity;
   finding.message = "'" + session::shorten(child.normalized) + "' ran " + std::to_string(count) +
                     " times with " + std::to_string(distinct.distinct) + " distinct " +
                     distinct.column + " values" +
                     (parent ? " after '" + session::shorten(parent->normalized, 60) + "'" : "") +
                     " (" + session::duration_text(wall_ms) + " wall, " +
                     session::duration_text(server_ms) + " server)";
-  finding.help = rewrite.advice;
   finding.sessions.push_back(session::session_ref(session));
+  auto source_line = unit.tags.find("line");
+  if (source_line != unit.tags.end()) finding.source_file = source_line->second;
+  finding.first_seen = first_seen;
+  finding.last_seen = last.end;
+  if (!small && first_seen != model::kNoTime && last.end != model::kNoTime) {
+    auto known = reported_.find(id);
+    if (known != reported_.end() && !(severity > known->second)) {
+      // A sink keeps the first finding of an id (or a more severe one) and
+      // only counts the others, their times and sessions: this one is not
+      // more severe, so its SQL, values, rewrite and details are not built.
+      // The evidence keeps its places (suppressions and live lines use them).
+      add_place(finding, first, "first of the loop", session.pid);
+      if (run.source) add_place(finding, *run.source, "parent", session.pid);
+      add_place(finding, last, "last of the loop", session.pid);
+      finding.id = std::move(id);
+      out.add(std::move(finding));
+      return;
+    }
+  }
+  const Rewrite rewrite =
+      suggest_rewrite(child, distinct.table, distinct.column, parent ? first_table(*parent) : "");
+  finding.id = std::move(id);
+  finding.help = rewrite.advice;
   core::Evidence first_evidence = session::evidence_of(first, "first of the loop", session.pid);
   first_evidence.values = distinct.examples;
   finding.evidence.push_back(std::move(first_evidence));
@@ -240,13 +274,10 @@ void NPlusOneRule::consider(const model::SessionInfo& session, const model::Unit
                      {"in_transaction", run.in_transaction},
                      {"unit", unit.key.rfind("burst#", 0) == 0 ? "burst" : "tagged"},
                      {"rewrite", rewrite.sql}};
-  auto source_line = unit.tags.find("line");
-  if (source_line != unit.tags.end()) finding.source_file = source_line->second;
-  finding.first_seen = first.start == model::kNoTime ? first.end : first.start;
-  finding.last_seen = last.end;
 
   if (!small) {
-    reported_.insert(finding.id);
+    auto [known, inserted] = reported_.try_emplace(finding.id, severity);
+    if (!inserted && severity > known->second) known->second = severity;
     out.add(std::move(finding));
     return;
   }

@@ -53,7 +53,8 @@ class NPlusOneRule final : public core::Rule {
 
   NPlusOneOptions options_;
   std::map<std::string, Pending> small_runs_;  // by finding id
-  std::set<std::string> reported_;             // ids already reported from long runs
+  /// Ids already reported from long runs, with the highest severity given.
+  std::map<std::string, core::Severity> reported_;
 };
 
 }  // namespace pgsift::analyzers

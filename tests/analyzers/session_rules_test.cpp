@@ -254,3 +254,44 @@ TEST_CASE("n-plus-one: the parent running again starts a new loop", "[n-plus-one
   CHECK(found[0].occurrences == 2);
   CHECK(found[0].details["count"] == 7);
 }
+
+TEST_CASE("n-plus-one: later loops of a reported finding add counts, sessions and times; a more severe one becomes the example",
+          "[n-plus-one]") {
+  // Loops of 8, 9, 50 (an error), 10 items in session 101, then 11 in session 102.
+  EventScript s;
+  s.as(101).connect();
+  int key = 0;
+  const auto one_loop = [&](int items) {
+    s.exec("SELECT id FROM orders WHERE customer_id = $1", {std::to_string(items)});
+    for (int i = 0; i < items; ++i) s.exec("SELECT * FROM items WHERE order_id = $1", {std::to_string(++key)});
+  };
+  for (int items : {8, 9, 50, 10}) one_loop(items);
+  s.as(102).connect();
+  one_loop(11);
+  auto found = findings_of(s, kLoopRules);
+  REQUIRE(found.size() == 1);
+  const Finding& f = found[0];
+  CHECK(f.occurrences == 5);
+  CHECK(f.severity == Severity::error);
+  CHECK(f.details["count"] == 50);  // the first error, not a later warning
+  CHECK(f.message.find("ran 50 times") != std::string::npos);
+  CHECK(f.help.find("ANY($1)") != std::string::npos);
+  REQUIRE(f.evidence.size() == 3);
+  CHECK(f.evidence.at(0).sql == "SELECT * FROM items WHERE order_id = $1");
+  CHECK(f.evidence.at(0).values.at(0) == std::to_string(8 + 9 + 1));
+  CHECK(f.sessions.size() == 2);
+  CHECK(f.first_seen < f.last_seen);
+
+  // Warnings after the first finding keep the first as the example.
+  key = 0;
+  s = EventScript{};
+  s.as(101).connect();
+  for (int items : {8, 9, 10}) one_loop(items);
+  auto warned = findings_of(s, kLoopRules);
+  REQUIRE(warned.size() == 1);
+  CHECK(warned[0].occurrences == 3);
+  CHECK(warned[0].severity == Severity::warning);
+  CHECK(warned[0].details["count"] == 8);
+  CHECK(warned[0].details["rewrite"] == "SELECT * FROM items WHERE order_id = ANY($1)");
+  CHECK(warned[0].evidence.at(1).sql == "SELECT id FROM orders WHERE customer_id = $1");
+}
