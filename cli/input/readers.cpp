@@ -678,11 +678,20 @@ class CsvReader final : public RecordReader {
     v = field(kMessage);
     replace_text(r.message, v);
     set_text(r.detail, field(kDetail));
-    set_text(r.hint, field(kHint));
-    set_text(r.query, field(kInternalQuery));
-    set_text(r.context, field(kContext));
-    set_text(r.statement, field(kQuery));
-    set_text(r.location, field(kLocation));
+    if (starts_[kApplication] - starts_[kHint] == kApplication - kHint) {
+      // hint to location all empty (most records): one byte each.
+      r.hint.clear();
+      r.query.clear();
+      r.context.clear();
+      r.statement.clear();
+      r.location.clear();
+    } else {
+      set_text(r.hint, field(kHint));
+      set_text(r.query, field(kInternalQuery));
+      set_text(r.context, field(kContext));
+      set_text(r.statement, field(kQuery));
+      set_text(r.location, field(kLocation));
+    }
     if (!tail_hit) {
       set_text(h.application, field(kApplication));
       set_text(h.backend_type, field(kBackendType));
