@@ -15,6 +15,7 @@
 #include "cli/input/log_line_prefix.h"
 #include "cli/input/reader.h"
 #include "cli/input/text_assembler.h"
+#include "cli/input/text_fields.h"
 #include "cli/input/timestamp.h"
 
 namespace pgsift::cli::input {
@@ -59,36 +60,7 @@ inline T read_number(std::string_view s) {
   return s.empty() ? T{} : to_number<T>(s);
 }
 
-inline std::uint64_t load8(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline std::uint32_t load4(const char* p) {
-  std::uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
-// field = v; clear() and append() take fewer steps than assign().
-inline void replace_text(std::string& field, std::string_view v) {
-  field.clear();
-  field.append(v.data(), v.size());
-}
-
-// Texts of up to 32 bytes are compared with overlapping loads rather than a
-// memcmp call (session ids, vxids, timestamps).
-[[gnu::always_inline]] inline bool same_text(const char* a, const char* b, std::size_t n) {
-  if (n >= 8) {
-    if (n > 32) return std::memcmp(a, b, n) == 0;
-    std::uint64_t d = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
-    if (n > 16) d |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
-    return d == 0;
-  }
-  if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
-  if (n == 0) return true;
-  return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
-}
+// load8, load4, replace_text, same_text and set_text: cli/input/text_fields.h.
 
 // a == b over n >= 16 bytes, 16 at a time, the last 16 first: the memos of
 // readers compare texts that mostly differ there (session ids) if at all.
@@ -112,26 +84,6 @@ inline void replace_text(std::string& field, std::string_view v) {
 // a == b over any n: same_bytes() from 16 bytes on, same_text() below.
 [[gnu::always_inline]] inline bool same_any(const char* a, const char* b, std::size_t n) {
   return n >= 16 ? same_bytes(a, b, n) : same_text(a, b, n);
-}
-
-// Session fields (user, database, client, application) repeat from one record
-// to the next, and a changed session id or vxid mostly keeps its length:
-// comparing, or overwriting in place, is cheaper than assign().
-[[gnu::always_inline]] inline void set_text(std::string& field, std::string_view v) {
-  const std::size_t n = v.size();
-  if (field.size() != n) {
-    replace_text(field, v);
-    return;
-  }
-  char* d = field.data();
-  if (same_text(d, v.data(), n)) return;
-  if (n >= 8 && n <= 16) {
-    const std::uint64_t head = load8(v.data()), tail = load8(v.data() + n - 8);
-    std::memcpy(d, &head, 8);
-    std::memcpy(d + n - 8, &tail, 8);
-  } else {
-    std::memcpy(d, v.data(), n);
-  }
 }
 
 // Plain digits as in short_digits(), up to 8 of them at once when the 8 bytes

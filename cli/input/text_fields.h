@@ -1,8 +1,8 @@
-// Setting the reused string fields of a record (cli/input readers): the
-// values of consecutive records mostly repeat (user, database, application,
-// session id) or keep their length (vxid), so the readers compare before
-// they copy, and compare short texts with overlapping word loads rather
-// than a memcmp call.
+// Setting the reused string fields of a record (the csvlog/jsonlog readers
+// and the stderr assembler): the values of consecutive records mostly
+// repeat (user, database, application, session id) or keep their length
+// (vxid), so the readers compare before they copy, and compare short texts
+// with overlapping word loads rather than a memcmp call.
 #pragma once
 
 #include <cstdint>
