@@ -233,17 +233,14 @@ inline model::Timestamp seconds_and_millis(const char* at16) {
 bool parse_prefix_time(std::string_view s, ParsedTime& out) {
   PrefixTimeCache& c = prefix_time_cache;
   model::Timestamp in_minute = 0;
-  if (c.valid && s.size() >= 24 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
-    in_minute = seconds_and_millis(s.data() + 16);
-    if (in_minute >= 0 && same_zone(c, s, 23)) {
-      out.time = c.minute_micros + in_minute;
-      out.length = 23 + c.zone_size;
-      out.zone_known = c.zone_known;
-      return true;
-    }
-  }
   if (c.valid && s.size() >= 19 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
-    const std::size_t i = seconds_and_fraction(s, in_minute);
+    // %m's shape in one word, any other through seconds_and_fraction.
+    std::size_t i = 0;
+    if (s.size() >= 24 && (in_minute = seconds_and_millis(s.data() + 16)) >= 0) {
+      i = 23;
+    } else {
+      i = seconds_and_fraction(s, in_minute);
+    }
     if (i != 0 && same_zone(c, s, i)) {
       out.time = c.minute_micros + in_minute;
       out.length = i + c.zone_size;

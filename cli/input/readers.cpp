@@ -86,6 +86,27 @@ inline T read_number(std::string_view s) {
   return n >= 16 ? same_bytes(a, b, n) : same_text(a, b, n);
 }
 
+// The csvlog and jsonlog readers' per-session memo (their Session has a
+// `head`, a `tail` and a `used` line count): the session of `sessions`
+// whose head the text at s[i] starts with, else the least recently used
+// one, its head and tail forgotten (its record stays as its last line left
+// it). Heads are told apart by their last 16 bytes (the session id) before
+// they are compared whole.
+template <typename Session>
+Session* session_by_head(Session* sessions, std::size_t count, const char* s, std::size_t n,
+                         std::size_t i) {
+  Session* oldest = &sessions[0];
+  for (std::size_t k = 0; k < count; ++k) {
+    Session& c = sessions[k];
+    const std::size_t len = c.head.size();
+    if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
+    if (c.used < oldest->used) oldest = &c;
+  }
+  oldest->head.clear();
+  oldest->tail.clear();
+  return oldest;
+}
+
 // Plain digits as in short_digits(), up to 8 of them at once when the 8 bytes
 // from `s` are readable (`readable_end`): the "parse eight digits" SWAR steps.
 template <typename T>
@@ -367,22 +388,6 @@ class CsvReader final : public RecordReader {
   static constexpr std::size_t kSessions = 8;
   model::LogRecord& general() { return sessions_[kSessions].record; }
 
-  // The session whose head the text at s[i] starts with, else the least
-  // recently used one, forgotten. Heads are told apart by their last 16
-  // bytes (the session id) before they are compared whole.
-  Session* find_session(const char* s, std::size_t n, std::size_t i) {
-    Session* oldest = &sessions_[0];
-    for (std::size_t k = 0; k < kSessions; ++k) {
-      Session& c = sessions_[k];
-      const std::size_t len = c.head.size();
-      if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
-      if (c.used < oldest->used) oldest = &c;
-    }
-    oldest->head.clear();  // its record stays as its last line left it
-    oldest->tail.clear();
-    return oldest;
-  }
-
   void reset() {
     pending_.clear();
     in_quote_ = false;
@@ -485,7 +490,7 @@ class CsvReader final : public RecordReader {
       const std::size_t t = find_either<',', '"'>(text, 0);
       if (t < n && s[t] == ',') {
         head_start = t + 1;
-        session = find_session(s, n, head_start);
+        session = session_by_head(sessions_, kSessions, s, n, head_start);
         head_hit = !session->head.empty();
       }
     }
@@ -1057,7 +1062,7 @@ class JsonReader final : public RecordReader {
       if (s[i] == ',') [[likely]] {
         ++i;
         walk.head_start = i;
-        session = find_session(s, n, i);
+        session = session_by_head(sessions_, kSessions, s, n, i);
         if (!session->head.empty()) {
           i += session->head.size();
           walk.seen |= session->head_seen;
@@ -1124,22 +1129,6 @@ class JsonReader final : public RecordReader {
     session->filled = seen;
     if (session != &sessions_[kSessions]) remember(*session, s, n, walk, in_order);
     return session;
-  }
-
-  // The session whose head the text at s[i] starts with, else the least
-  // recently used one, forgotten. Heads are told apart by their last 16
-  // bytes (the session id) before they are compared whole.
-  Session* find_session(const char* s, std::size_t n, std::size_t i) {
-    Session* oldest = &sessions_[0];
-    for (std::size_t k = 0; k < kSessions; ++k) {
-      Session& c = sessions_[k];
-      const std::size_t len = c.head.size();
-      if (len >= 16 && i + len < n && same_bytes(s + i, c.head.data(), len)) return &c;
-      if (c.used < oldest->used) oldest = &c;
-    }
-    oldest->head.clear();  // its record stays as its last line left it
-    oldest->tail.clear();
-    return oldest;
   }
 
   // Keeps the head and tail of a line read in order in its session, once

@@ -75,6 +75,19 @@ std::string describe(const Fields& f) {
   return out;
 }
 
+// The records a reader gave, one by one against those expected (whose
+// line numbers index `lines`).
+void require_same(const std::vector<Fields>& got, const std::vector<Fields>& want,
+                  const std::vector<std::string>& lines) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO(i << ": line " << want[i].line << ": " << lines[want[i].line - 1]);
+    INFO("got  " << describe(got[i]));
+    INFO("want " << describe(want[i]));
+    REQUIRE(got[i] == want[i]);
+  }
+}
+
 Fields fields_of(const model::LogRecord& r) {
   Fields f;
   f.time = r.header.time;
@@ -367,13 +380,7 @@ TEST_CASE("csvlog reader: one-pass lines give what the field-by-field reading ga
     if (csv_reference(line, 0)->skipped) ++skipped;
   }
   CHECK(summary.skipped_lines == skipped);
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO(i << ": line " << want[i].line << ": " << lines[want[i].line - 1]);
-    INFO("got  " << describe(got[i]));
-    INFO("want " << describe(want[i]));
-    REQUIRE(got[i] == want[i]);
-  }
+  require_same(got, want, lines);
   // The stream exercised what it is meant to.
   CHECK(want.size() > 1000);
   CHECK(skipped > 500);
@@ -423,13 +430,7 @@ TEST_CASE("jsonlog reader: lines as the server writes them read like the general
   CHECK(s_compact.skipped_lines == s_spaced.skipped_lines);
   CHECK(s_compact.noise_lines == s_spaced.noise_lines);
   CHECK(s_compact.records == s_spaced.records);
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO(compact[got[i].line - 1]);
-    INFO("got  " << describe(got[i]));
-    INFO("want " << describe(want[i]));
-    REQUIRE(got[i] == want[i]);
-  }
+  require_same(got, want, compact);
   CHECK(got.size() > 1000);
   CHECK(s_compact.skipped_lines > 100);
   CHECK(plain > 2000);
@@ -552,13 +553,7 @@ TEST_CASE("jsonlog reader: per-session memos of the head and tail members read l
   std::vector<Fields> got = run(compact, s_compact), want = run(spaced, s_spaced);
   CHECK(s_compact.skipped_lines == s_spaced.skipped_lines);
   CHECK(s_compact.records == s_spaced.records);
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO(compact[got[i].line - 1]);
-    INFO("got  " << describe(got[i]));
-    INFO("want " << describe(want[i]));
-    REQUIRE(got[i] == want[i]);
-  }
+  require_same(got, want, compact);
   CHECK(got.size() > 7000);
   CHECK(odd > 200);
   CHECK(changed > 100);
@@ -659,13 +654,7 @@ TEST_CASE("csvlog reader: per-session memos of the head and tail columns read li
   }
   reader->finish();
   CHECK(summary.skipped_lines == skipped);
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO(i << ": line " << want[i].line << ": " << lines[want[i].line - 1]);
-    INFO("got  " << describe(got[i]));
-    INFO("want " << describe(want[i]));
-    REQUIRE(got[i] == want[i]);
-  }
+  require_same(got, want, lines);
   CHECK(want.size() > 7000);
   CHECK(odd > 200);
   CHECK(changed > 100);
