@@ -358,6 +358,7 @@ void SessionTracker::on_statement(Session& session, const model::Event& event,
     sql::parse(statement.sql, parsed);
   } else if (movable != nullptr) {
     parsed = std::move(movable->parsed);
+    recycled_->refill(movable->parsed.literals);
   } else {
     parsed = statement.parsed;
   }

@@ -94,7 +94,7 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
     const EventPrepare parse_sql = [](model::Event& event) {
       if (auto* statement = std::get_if<model::StatementEvent>(&event.body);
           statement != nullptr && !statement->sql.empty()) {
-        statement->parsed = sql::parse(statement->sql);
+        sql::parse(statement->sql, statement->parsed);
       }
     };
     result.error = read_logs_threaded(request.paths, request.input, parse_sql, analyse,

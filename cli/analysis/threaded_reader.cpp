@@ -1,6 +1,11 @@
 #include "cli/analysis/threaded_reader.h"
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -8,6 +13,8 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include "cli/input/text_fields.h"
 
 namespace pgsift::cli::analysis {
 namespace {
@@ -25,16 +32,72 @@ constexpr std::size_t kBatchBytes = 8 << 20;
 // buffer and each event is a small fixed record pointing into it, so the
 // consumer reads a batch front to back from contiguous memory (the way the
 // hardware prefetches best) instead of chasing the heap strings of ~600-byte
-// event objects written on the other core. Events other than statements and
+// event objects written on the other core (handing those over in reused
+// slots costs fewer instructions but twice the time: every cache line of a
+// slot then moves between the cores twice). Events other than statements and
 // "other" records (locks, errors, connections: a few per thousand) travel
 // whole, swapped into reused slots. The consumer copies every event into its
 // own scratch event, so no memory allocated by one thread is freed by the
 // other (glibc would then lock the reader's arena on every free).
+//
+// The consumer's scratch event keeps the header strings of the event before
+// it, so a header field (user, database, application, ...: mostly the same
+// from one event to the next) is packed only when it changed.
 struct Span {
   std::uint32_t offset = 0;
   std::uint32_t length = 0;
 };
 constexpr std::uint32_t kNullLength = 0xffffffffu;  // a NULL parameter
+
+// A batch's strings, end to end. Short ones (most) are copied with two
+// overlapping word loads and stores instead of a memcpy call.
+class Text {
+ public:
+  Span put(std::string_view s) {
+    const std::size_t n = s.size();
+    if (size_ + n > capacity_) grow(n);
+    char* d = data_.get() + size_;
+    const char* from = s.data();
+    if (n >= 8 && n <= 16) {
+      const std::uint64_t head = input::load8(from), tail = input::load8(from + n - 8);
+      std::memcpy(d, &head, 8);
+      std::memcpy(d + n - 8, &tail, 8);
+    } else if (n >= 4 && n < 8) {
+      const std::uint32_t head = input::load4(from), tail = input::load4(from + n - 4);
+      std::memcpy(d, &head, 4);
+      std::memcpy(d + n - 4, &tail, 4);
+    } else if (n != 0) {
+      std::memcpy(d, from, n);
+    }
+    const Span span{static_cast<std::uint32_t>(size_), static_cast<std::uint32_t>(n)};
+    size_ += n;
+    return span;
+  }
+  std::string_view get(Span span) const { return {data_.get() + span.offset, span.length}; }
+  std::size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+
+ private:
+  void grow(std::size_t room) {
+    const std::size_t capacity = std::max(2 * capacity_, std::max<std::size_t>(size_ + room, 64 << 10));
+    auto data = std::make_unique<char[]>(capacity);
+    if (size_ != 0) std::memcpy(data.get(), data_.get(), size_);
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+constexpr std::size_t kHeaderTexts = 8;
+// The header's strings, in the order of Packed::changed's bits.
+template <typename Header>
+auto header_texts(Header& h) {
+  return std::array<decltype(&h.user), kHeaderTexts>{&h.session_id, &h.user,   &h.database,
+                                                     &h.application, &h.client, &h.virtual_xid,
+                                                     &h.backend_type, &h.sqlstate};
+}
 
 struct Packed {
   enum class Kind : std::uint8_t { statement, other, whole };
@@ -42,30 +105,31 @@ struct Packed {
   model::LogLevel level = model::LogLevel::unknown;
   model::StatementEvent::Protocol protocol = model::StatementEvent::Protocol::simple;
   bool continues_portal = false;
+  std::uint8_t changed = 0;  // bit i: header_texts()[i] changed (a span follows)
+  std::int32_t pid = 0;
   model::SourceLocation where;
   model::Timestamp time = model::kNoTime;
-  std::int32_t pid = 0;
   std::uint64_t session_line = 0;
   std::uint64_t xid = 0;
-  Span session_id, user, database, application, client, virtual_xid, backend_type, sqlstate;
+  // Index into Batch::spans of this event's strings: the changed header
+  // fields, then for a statement its text, prepared name, parameters and the
+  // literals of its shape when the reader parsed it.
+  std::uint32_t first = 0;
   // statement
-  Span sql, prepared_name;
+  std::uint32_t parameters = 0;
+  std::uint32_t literals = 0;
   double duration_ms = -1;
   model::Timestamp start = model::kNoTime;
-  std::uint32_t first_parameter = 0, parameters = 0;
-  // Parsed ahead by the reader: the shape (index into Batch::shapes, or
-  // kNoShape) and its literals (spans in Batch::parameters after the
-  // parameters).
+  // The shape parsed ahead by the reader (index into Batch::shapes), or
+  // kNoShape; for a whole event, its index into Batch::whole.
   std::uint32_t shape = 0xffffffffu;
-  std::uint32_t literals = 0;
-  std::uint32_t whole = 0;  // index into Batch::whole
 };
 constexpr std::uint32_t kNoShape = 0xffffffffu;
 
 struct Batch {
-  std::string text;
+  Text text;
   std::vector<Packed> events;
-  std::vector<Span> parameters;
+  std::vector<Span> spans;
   std::vector<model::Event> whole;  // reused slots
   std::size_t whole_used = 0;
   // References to the shapes of the batch's prepared statements, held until
@@ -77,67 +141,75 @@ struct Batch {
   void clear() {
     text.clear();
     events.clear();
-    parameters.clear();
+    spans.clear();
     whole_used = 0;
   }
 };
 
-Span pack(std::string& text, std::string_view s) {
-  Span span{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(s.size())};
-  text.append(s);
-  return span;
-}
-
-std::string_view unpack(const std::string& text, Span span) { return {text.data() + span.offset, span.length}; }
-
-void add_event(Batch& batch, model::Event& event) {
-  Packed p;
-  const model::RecordHeader& h = event.header;
-  p.level = event.level;
-  p.where = h.where;
-  p.time = h.time;
-  p.pid = h.pid;
-  p.session_line = h.session_line;
-  p.xid = h.xid;
-  if (auto* s = std::get_if<model::StatementEvent>(&event.body)) {
+// The reader's side: packs events into batches, and remembers the header
+// strings the consumer's scratch event holds.
+class Packer {
+ public:
+  void add(Batch& batch, model::Event& event) {
+    Packed& p = batch.events.emplace_back();
+    const model::RecordHeader& h = event.header;
+    p.level = event.level;
+    p.where = h.where;
+    p.time = h.time;
+    p.pid = h.pid;
+    p.session_line = h.session_line;
+    p.xid = h.xid;
+    if (!std::holds_alternative<model::StatementEvent>(event.body) &&
+        !std::holds_alternative<model::OtherEvent>(event.body)) {
+      // Copied whole by the consumer, header and all.
+      p.kind = Packed::Kind::whole;
+      const auto mine = header_texts(last_);
+      const auto theirs = header_texts(h);
+      for (std::size_t i = 0; i < kHeaderTexts; ++i) *mine[i] = *theirs[i];
+      if (batch.whole_used == batch.whole.size()) batch.whole.emplace_back();
+      p.shape = static_cast<std::uint32_t>(batch.whole_used++);
+      std::swap(batch.whole[p.shape], event);
+      return;
+    }
+    p.first = static_cast<std::uint32_t>(batch.spans.size());
+    const auto mine = header_texts(last_);
+    const auto theirs = header_texts(h);
+    for (std::size_t i = 0; i < kHeaderTexts; ++i) {
+      const std::string& value = *theirs[i];
+      if (mine[i]->size() == value.size() && input::same_text(mine[i]->data(), value.data(), value.size())) {
+        continue;
+      }
+      p.changed |= static_cast<std::uint8_t>(1u << i);
+      input::replace_text(*mine[i], value);
+      batch.spans.push_back(batch.text.put(value));
+    }
+    auto* s = std::get_if<model::StatementEvent>(&event.body);
+    if (s == nullptr) {
+      p.kind = Packed::Kind::other;
+      return;
+    }
     p.kind = Packed::Kind::statement;
     p.protocol = s->protocol;
     p.continues_portal = s->continues_portal;
     p.duration_ms = s->duration_ms;
     p.start = s->start;
-    p.sql = pack(batch.text, s->sql);
-    p.prepared_name = pack(batch.text, s->prepared_name);
-    p.first_parameter = static_cast<std::uint32_t>(batch.parameters.size());
+    batch.spans.push_back(batch.text.put(s->sql));
+    batch.spans.push_back(batch.text.put(s->prepared_name));
     p.parameters = static_cast<std::uint32_t>(s->parameters.size());
     for (const auto& parameter : s->parameters) {
-      batch.parameters.push_back(parameter ? pack(batch.text, *parameter) : Span{0, kNullLength});
+      batch.spans.push_back(parameter ? batch.text.put(*parameter) : Span{0, kNullLength});
     }
     if (s->parsed.shape) {
       p.shape = static_cast<std::uint32_t>(batch.shapes.size());
       batch.shapes.push_back(std::move(s->parsed.shape));
       p.literals = static_cast<std::uint32_t>(s->parsed.literals.size());
-      for (const std::string& literal : s->parsed.literals) batch.parameters.push_back(pack(batch.text, literal));
+      for (const std::string& literal : s->parsed.literals) batch.spans.push_back(batch.text.put(literal));
     }
-  } else if (std::holds_alternative<model::OtherEvent>(event.body)) {
-    p.kind = Packed::Kind::other;
-  } else {
-    p.kind = Packed::Kind::whole;
-    if (batch.whole_used == batch.whole.size()) batch.whole.emplace_back();
-    p.whole = static_cast<std::uint32_t>(batch.whole_used++);
-    std::swap(batch.whole[p.whole], event);
-    batch.events.push_back(p);
-    return;
   }
-  p.session_id = pack(batch.text, h.session_id);
-  p.user = pack(batch.text, h.user);
-  p.database = pack(batch.text, h.database);
-  p.application = pack(batch.text, h.application);
-  p.client = pack(batch.text, h.client);
-  p.virtual_xid = pack(batch.text, h.virtual_xid);
-  p.backend_type = pack(batch.text, h.backend_type);
-  p.sqlstate = pack(batch.text, h.sqlstate);
-  batch.events.push_back(p);
-}
+
+ private:
+  model::RecordHeader last_;
+};
 
 // The consumer's own references to shapes parsed by the reader: a shape
 // reference count touched by both threads would bounce between the cores on
@@ -159,14 +231,15 @@ class ShapeRefs {
   std::unordered_map<const sql::Analysis*, std::shared_ptr<const sql::Analysis>> refs_;
 };
 
-// Rebuilds event `i` of `batch` into the consumer's own `out`.
+// Rebuilds event `i` of `batch` into the consumer's own `out` (the previous
+// event's scratch: its header strings are what the reader's Packer remembers).
 void take_event(const Batch& batch, std::size_t i, ShapeRefs& shapes, model::Event& out) {
   const Packed& p = batch.events[i];
   if (p.kind == Packed::Kind::whole) {
-    out = batch.whole[p.whole];
+    out = batch.whole[p.shape];
     return;
   }
-  const std::string& t = batch.text;
+  const Text& t = batch.text;
   model::RecordHeader& h = out.header;
   out.level = p.level;
   h.where = p.where;
@@ -174,35 +247,34 @@ void take_event(const Batch& batch, std::size_t i, ShapeRefs& shapes, model::Eve
   h.pid = p.pid;
   h.session_line = p.session_line;
   h.xid = p.xid;
-  h.session_id.assign(unpack(t, p.session_id));
-  h.user.assign(unpack(t, p.user));
-  h.database.assign(unpack(t, p.database));
-  h.application.assign(unpack(t, p.application));
-  h.client.assign(unpack(t, p.client));
-  h.virtual_xid.assign(unpack(t, p.virtual_xid));
-  h.backend_type.assign(unpack(t, p.backend_type));
-  h.sqlstate.assign(unpack(t, p.sqlstate));
+  const Span* span = batch.spans.data() + p.first;
+  if (p.changed != 0) {
+    const auto texts = header_texts(h);
+    for (std::size_t k = 0; k < kHeaderTexts; ++k) {
+      if ((p.changed >> k) & 1u) input::replace_text(*texts[k], t.get(*span++));
+    }
+  }
   if (p.kind == Packed::Kind::other) {
     if (!std::holds_alternative<model::OtherEvent>(out.body)) out.body.emplace<model::OtherEvent>();
     return;
   }
   auto* reused = std::get_if<model::StatementEvent>(&out.body);
   model::StatementEvent& s = reused != nullptr ? *reused : out.body.emplace<model::StatementEvent>();
-  s.sql.assign(unpack(t, p.sql));
+  input::replace_text(s.sql, t.get(*span++));
+  input::set_text(s.prepared_name, t.get(*span++));
   s.duration_ms = p.duration_ms;
   s.start = p.start;
   s.protocol = p.protocol;
   s.continues_portal = p.continues_portal;
-  s.prepared_name.assign(unpack(t, p.prepared_name));
   s.parameters.resize(p.parameters);
-  for (std::uint32_t k = 0; k < p.parameters; ++k) {
-    const Span span = batch.parameters[p.first_parameter + k];
-    if (span.length == kNullLength) {
-      s.parameters[k].reset();
-    } else if (s.parameters[k]) {
-      s.parameters[k]->assign(unpack(t, span));
+  for (auto& parameter : s.parameters) {
+    const Span one = *span++;
+    if (one.length == kNullLength) {
+      parameter.reset();
+    } else if (parameter) {
+      input::replace_text(*parameter, t.get(one));
     } else {
-      s.parameters[k].emplace(unpack(t, span));
+      parameter.emplace(t.get(one));
     }
   }
   if (p.shape == kNoShape) {
@@ -212,31 +284,50 @@ void take_event(const Batch& batch, std::size_t i, ShapeRefs& shapes, model::Eve
   }
   s.parsed.shape = shapes.local(batch.shapes[p.shape]);
   s.parsed.literals.resize(p.literals);
-  for (std::uint32_t k = 0; k < p.literals; ++k) {
-    s.parsed.literals[k].assign(unpack(t, batch.parameters[p.first_parameter + p.parameters + k]));
+  for (std::string& literal : s.parsed.literals) input::replace_text(literal, t.get(*span++));
+}
+
+// How long a thread polls for the other before it sleeps: waking a thread
+// that went to sleep takes a system call and, on a virtual machine, can
+// take longer than the other thread needs to finish a batch (~0.2 ms).
+constexpr auto kSpin = std::chrono::microseconds(500);
+
+template <typename Ready>
+void spin_until(const Ready& ready) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (unsigned i = 1; !ready(); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return;
   }
 }
 
-// Single producer, single consumer; batches keep log order.
+// Single producer, single consumer; batches keep log order. Each side polls
+// briefly before it waits (spin_until).
 class BatchQueue {
  public:
   // Blocks while the queue is full; false once the consumer has given up.
   bool push(Batch&& batch) {
+    spin_until([this] { return depth_.load(std::memory_order_acquire) < kMaxBatches || stopped_.load(); });
     std::unique_lock<std::mutex> lock(mu_);
     not_full_.wait(lock, [this] { return cancelled_ || full_.size() < kMaxBatches; });
     if (cancelled_) return false;
     full_.push_back(std::move(batch));
+    depth_.store(full_.size(), std::memory_order_release);
     not_empty_.notify_one();
     return true;
   }
 
   // Blocks while the queue is empty; false at the end of the stream.
   bool pop(Batch& batch) {
+    spin_until([this] { return depth_.load(std::memory_order_acquire) > 0 || stopped_.load(); });
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait(lock, [this] { return closed_ || !full_.empty(); });
     if (full_.empty()) return false;
     batch = std::move(full_.front());
     full_.pop_front();
+    depth_.store(full_.size(), std::memory_order_release);
     not_full_.notify_one();
     return true;
   }
@@ -249,16 +340,14 @@ class BatchQueue {
   }
 
   // Batches waiting for the consumer.
-  std::size_t depth() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return full_.size();
-  }
+  std::size_t depth() const { return depth_.load(std::memory_order_acquire); }
 
   Batch take_spare() {
     std::lock_guard<std::mutex> lock(mu_);
     if (spare_.empty()) {
       Batch fresh;
       fresh.events.reserve(kBatchEvents);
+      fresh.spans.reserve(4 * kBatchEvents);
       return fresh;
     }
     Batch batch = std::move(spare_.back());
@@ -270,13 +359,16 @@ class BatchQueue {
   void close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
+    stopped_.store(true);
     not_empty_.notify_all();
   }
 
   void cancel() {
     std::lock_guard<std::mutex> lock(mu_);
     cancelled_ = true;
+    stopped_.store(true);
     full_.clear();
+    depth_.store(0);
     not_full_.notify_all();
   }
 
@@ -287,6 +379,9 @@ class BatchQueue {
   std::vector<Batch> spare_;
   bool closed_ = false;
   bool cancelled_ = false;
+  // Mirrors of full_.size() and closed_ || cancelled_, for polling unlocked.
+  std::atomic<std::size_t> depth_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 // Thrown inside the reader thread to unwind read_logs() when the consumer
@@ -306,6 +401,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
   std::thread reader([&] {
     try {
       Batch batch = queue.take_spare();
+      Packer packer;
       // Balancing: the reader takes on the optional `prepare` work only
       // while the consumer is the slower stage (batches pile up).
       bool reader_ahead = prepare_always;
@@ -313,7 +409,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
           paths, options,
           [&](model::Event& event) {
             if (reader_ahead && prepare) prepare(event);
-            add_event(batch, event);
+            packer.add(batch, event);
             if (batch.size() < kBatchEvents && batch.text.size() < kBatchBytes) return;
             if (!queue.push(std::move(batch))) throw ConsumerGone{};
             batch = queue.take_spare();

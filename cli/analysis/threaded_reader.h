@@ -4,11 +4,12 @@
 // order (the session tracker and the rules). Work that either side can do
 // (`prepare`, e.g. parsing the SQL) is done by the reader only while the
 // consumer is the slower stage, which keeps both cores busy. Events cross in
-// packed batches (their strings in one buffer, rebuilt by the consumer into
-// its own event) through a bounded queue, so memory stays bounded whatever
-// the log size, neither thread frees what the other allocated, and the consumer sees
-// exactly the sequence read_logs() would have given it: results do not
-// depend on the number of threads.
+// packed batches (their strings in one buffer, header fields only when they
+// change, rebuilt by the consumer into its own event) through a bounded
+// queue that each side polls briefly before it sleeps, so memory stays
+// bounded whatever the log size, neither thread frees what the other
+// allocated, and the consumer sees exactly the sequence read_logs() would
+// have given it: results do not depend on the number of threads.
 #pragma once
 
 #include <functional>
