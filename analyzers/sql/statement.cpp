@@ -12,7 +12,11 @@
 // XXH3-128 of the raw text (ExactCache below): texts that repeat byte for byte
 // (extended-protocol statements with $n parameters, BEGIN;, COMMIT) get their
 // whole result back without being lexed. Per thread, so no lock; fixed slot
-// count, so memory stays flat.
+// count, so memory stays flat. Behind it, each thread also remembers the
+// shapes it looked up (ShapeMemo) under references of its own, and counts
+// its hits locally: when two threads parse the same statements (analyze
+// --jobs 2), a shared mutex, hit counter or reference count written for
+// every statement would move its cache line between the cores each time.
 #include "analyzers/sql/statement.h"
 
 #include <xxhash.h>
@@ -269,14 +273,16 @@ class Cache {
     }
   }
 
-  // Hits served by the exact-text caches of the threads, counted as hits
+  // Hits served by the threads' own caches (LocalHits), counted as hits
   // here so the statistics do not depend on which cache answered.
-  void count_exact_hit(bool error) {
-    exact_hits_.fetch_add(1, std::memory_order_relaxed);
-    if (error) exact_errors_.fetch_add(1, std::memory_order_relaxed);
+  void add_local_hits(std::uint64_t hits, std::uint64_t errors) {
+    exact_hits_.fetch_add(hits, std::memory_order_relaxed);
+    exact_errors_.fetch_add(errors, std::memory_order_relaxed);
   }
 
-  CacheStats stats() {
+  CacheStats stats();
+
+  CacheStats totals() {
     CacheStats out;
     out.hits = exact_hits_.load(std::memory_order_relaxed);
     out.parse_errors = exact_errors_.load(std::memory_order_relaxed);
@@ -323,6 +329,56 @@ Cache& cache() {
   static Cache c;  // never destroyed before its users: function-local static
   return c;
 }
+
+// A thread's hits from its own caches, added to the shared counters in
+// groups, and when the thread ends.
+struct LocalHits {
+  std::uint64_t hits = 0, errors = 0;
+  LocalHits() { cache(); }  // constructed first, so destroyed after this
+  ~LocalHits() { flush(); }
+  void add(bool error) {
+    ++hits;
+    errors += error ? 1 : 0;
+    if (hits == 256) flush();
+  }
+  void flush() {
+    if (hits != 0) cache().add_local_hits(hits, errors);
+    hits = errors = 0;
+  }
+};
+thread_local LocalHits local_hits;
+
+CacheStats Cache::stats() {
+  local_hits.flush();  // the calling thread's own
+  return totals();
+}
+
+// A reference to `shape` whose count lives with this thread: copies of it
+// never touch the count of the reference the shared cache holds.
+std::shared_ptr<const Analysis> thread_reference(const std::shared_ptr<const Analysis>& shape) {
+  auto holder = std::make_shared<const std::shared_ptr<const Analysis>>(shape);
+  return std::shared_ptr<const Analysis>(holder, holder->get());
+}
+
+// The shapes a thread looked up, by shape key (direct-mapped): a hit takes
+// no lock and touches no shared memory but the Analysis itself (read only).
+// Holds each shape under a thread reference; a slot's next shape replaces it.
+class ShapeMemo {
+ public:
+  static constexpr std::size_t kSlots = 1024;  // power of two
+  struct Slot {
+    std::uint64_t low = 0, high = 0;
+    bool error = false;
+    std::shared_ptr<const Analysis> shape;  // empty: unused
+  };
+  Slot& slot(std::uint64_t low) {
+    if (slots_.empty()) slots_.resize(kSlots);
+    return slots_[low & (kSlots - 1)];
+  }
+
+ private:
+  std::vector<Slot> slots_;
+};
 
 // The per-thread exact-text cache. Only texts whose result does not vary
 // between executions are worth a slot: texts without literals and
@@ -387,7 +443,7 @@ void parse(std::string_view text, Parsed& out) {
     thread_local ExactCache exact;
     ExactCache::Slot& slot = exact.slot(exact_key.low64);
     if (slot.used && slot.low == exact_key.low64 && slot.high == exact_key.high64) {
-      cache().count_exact_hit(slot.error);
+      local_hits.add(slot.error);
       out.shape = slot.parsed.shape;
       out.literals = slot.parsed.literals;
       return;
@@ -403,14 +459,27 @@ void parse(std::string_view text, Parsed& out) {
         out.literals.push_back(lex::literal_value(text, t));
     }
 
-    Cache::Lookup hit;
     bool error = false;
-    if (cache().find(lexed.key_low, lexed.key_high, hit)) {
-      out.shape = std::move(hit.analysis);
-      error = hit.error;
+    thread_local ShapeMemo memo_of_shapes;
+    ShapeMemo::Slot& known = memo_of_shapes.slot(lexed.key_low);
+    if (known.shape && known.low == lexed.key_low && known.high == lexed.key_high) {
+      out.shape = known.shape;
+      error = known.error;
+      local_hits.add(error);
     } else {
-      out.shape = cache().insert(lexed.key_low, lexed.key_high, analyze(text, lexed));
-      error = has_error(*out.shape);
+      Cache::Lookup hit;
+      if (cache().find(lexed.key_low, lexed.key_high, hit)) {
+        out.shape = std::move(hit.analysis);
+        error = hit.error;
+      } else {
+        out.shape = cache().insert(lexed.key_low, lexed.key_high, analyze(text, lexed));
+        error = has_error(*out.shape);
+      }
+      out.shape = thread_reference(out.shape);
+      known.low = lexed.key_low;
+      known.high = lexed.key_high;
+      known.error = error;
+      known.shape = out.shape;
     }
     if (has_edge_comment(lexed)) {
       auto tags = comment_tags(text, lexed);

@@ -94,23 +94,23 @@ TEST_CASE("analyze --jobs 2 equals one thread on the demo log in all three forma
 
 TEST_CASE("analyze --jobs 2 equals one thread when thousands of events are in flight",
           "[cli][jobs]") {
-  // The demo log 80 times over (7.5 MB, tens of thousands of events):
-  // far more than the queue holds, so the reader blocks on a full queue and
-  // takes on SQL parsing when the analysis falls behind.
+  // The demo log 200 times over (19 MB, 64,000 events, 125 batches): far
+  // more than the queue holds (32 batches), so the reader blocks on a full
+  // queue and takes on SQL parsing when the analysis falls behind.
   std::ifstream in(std::string(FIXTURES_DIR) + "/demo/shop.log", std::ios::binary);
   std::stringstream demo;
   demo << in.rdbuf();
   const fs::path big = fs::temp_directory_path() / ("pgsift-jobs-" + std::to_string(::getpid()) + ".log");
   {
     std::ofstream out(big, std::ios::binary);
-    for (int i = 0; i < 80; ++i) out << demo.str();
+    for (int i = 0; i < 200; ++i) out << demo.str();
   }
   const Outcome one = run({big.string()}, 1);
   const Outcome two = run({big.string()}, 2);
   const Outcome automatic = run({big.string()}, 0);
   fs::remove(big);
   REQUIRE(one.error.empty());
-  CHECK(one.executions == 80 * 133);
+  CHECK(one.executions == 200 * 133);
   CHECK(one.stats == two.stats);
   CHECK(one.json == two.json);
   CHECK(one.json == automatic.json);
