@@ -4,7 +4,7 @@
 
 namespace pgsift::cli::input {
 namespace {
-constexpr std::size_t kChunk = std::size_t{1} << 20;
+constexpr std::size_t kChunk = std::size_t{1} << 17;
 }
 
 LineReader::LineReader(ByteSource& source, std::size_t max_line)
