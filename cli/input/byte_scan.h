@@ -3,7 +3,9 @@
 // and jsonlog readers, whose fields are mostly short (so memchr's set-up cost
 // per call would dominate) but whose messages can be long: find_either() for
 // one delimiter at a time, and 64-byte bitmasks of two delimiters (with the
-// quote parity of prefix_xor) for the readers that take a whole line at once.
+// quote parity of prefix_xor) for the readers that take a whole line at once;
+// the jsonlog reader's masks of a whole line take 32 bytes per step with AVX2
+// when the CPU has it.
 #pragma once
 
 #include <bit>
@@ -14,6 +16,13 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+// The AVX2 forms are built beside the others, for a choice at run time.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PGSIFT_SCAN_AVX2 1
+#include <immintrin.h>
+#else
+#define PGSIFT_SCAN_AVX2 0
 #endif
 
 namespace pgsift::cli::input {
@@ -125,36 +134,117 @@ template <char A, char B>
 #endif
 }
 
-/// The mask of A over 64 bytes, and whether any of them is B (cheaper than
-/// its mask: one movemask for the four steps).
+namespace byte_scan_detail {
+// Where the last n - base bytes of a text (0 < n - base < 64) end a readable
+// 64-byte block: the text's own last 64 bytes when it is that long, else a
+// zero-padded copy (no byte past the text is read). The block's masks
+// shifted right by 64 - (n - base) are those of the tail.
+inline const char* last_block(const char* s, std::size_t n, char (&copy)[64]) {
+  if (n >= 64) return s + n - 64;
+  std::memset(copy, 0, 64 - n);
+  std::memcpy(copy + 64 - n, s, n);
+  return copy;
+}
+}  // namespace byte_scan_detail
+
+/// The masks of A over a whole text of n bytes, 64 bytes to a word: bit i of
+/// a[w] is set when s[64w + i] == A, bits past the end clear; (n + 63) / 64
+/// words. Returns whether any byte is B (the jsonlog reader: its quotes, and
+/// whether the line has a backslash). The forms below give the same;
+/// best_line_masks() picks the fastest the CPU runs.
+using LineMasksFn = bool (*)(const char* s, std::size_t n, std::uint64_t* a);
+
+/// line_masks with byte_masks64_swar: any CPU.
 template <char A, char B>
-[[gnu::always_inline]] inline std::uint64_t mask64_and_any(const char* p, bool& any_b) {
-#if defined(__SSE2__)
-  const byte_scan_detail::Block64 k = byte_scan_detail::load64(p);
-  const __m128i b = _mm_set1_epi8(B);
-  const __m128i bs = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, b), _mm_cmpeq_epi8(k.x1, b)),
-                                  _mm_or_si128(_mm_cmpeq_epi8(k.x2, b), _mm_cmpeq_epi8(k.x3, b)));
-  any_b = _mm_movemask_epi8(bs) != 0;
-  return byte_scan_detail::equal_mask(k, _mm_set1_epi8(A));
-#else
-  const ByteMasks m = byte_masks64_swar<A, B>(p);
-  any_b = m.b != 0;
-  return m.a;
-#endif
+bool line_masks_portable(const char* s, std::size_t n, std::uint64_t* a) {
+  static_assert(A != '\0' && B != '\0', "the padding of a short tail is zeros");
+  std::uint64_t any = 0;
+  auto put = [&](std::uint64_t* out, const char* p, unsigned shift) {
+    const ByteMasks m = byte_masks64_swar<A, B>(p);
+    *out = m.a >> shift;
+    any |= m.b;  // the overlap of a shifted block is text too
+  };
+  std::size_t base = 0;
+  for (; base + 64 <= n; base += 64) put(a + base / 64, s + base, 0);
+  if (base < n) {
+    char copy[64];
+    put(a + base / 64, byte_scan_detail::last_block(s, n, copy), static_cast<unsigned>(64 - (n - base)));
+  }
+  return any != 0;
 }
 
-/// The mask of A over 64 bytes; whether any of them is B is ORed into `any_b`
-/// (all-ones bytes where B was seen), looked at once for a whole line.
 #if defined(__SSE2__)
+/// line_masks, 16 bytes per step with SSE2 (every x86-64 CPU). The B bytes
+/// are gathered over the whole text and looked at once.
 template <char A, char B>
-[[gnu::always_inline]] inline std::uint64_t mask64_and_gather(const char* p, __m128i& any_b) {
-  const byte_scan_detail::Block64 k = byte_scan_detail::load64(p);
-  const __m128i b = _mm_set1_epi8(B);
-  any_b = _mm_or_si128(any_b, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, b), _mm_cmpeq_epi8(k.x1, b)),
-                                           _mm_or_si128(_mm_cmpeq_epi8(k.x2, b), _mm_cmpeq_epi8(k.x3, b))));
-  return byte_scan_detail::equal_mask(k, _mm_set1_epi8(A));
+bool line_masks_sse2(const char* s, std::size_t n, std::uint64_t* a) {
+  static_assert(A != '\0' && B != '\0', "the padding of a short tail is zeros");
+  using namespace byte_scan_detail;
+  const __m128i va = _mm_set1_epi8(A), vb = _mm_set1_epi8(B);
+  __m128i any = _mm_setzero_si128();
+  auto put = [&](std::uint64_t* out, const char* p, unsigned shift) __attribute__((always_inline)) {
+    const Block64 k = load64(p);
+    *out = equal_mask(k, va) >> shift;
+    any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, vb), _mm_cmpeq_epi8(k.x1, vb)),
+                                         _mm_or_si128(_mm_cmpeq_epi8(k.x2, vb), _mm_cmpeq_epi8(k.x3, vb))));
+  };
+  std::size_t base = 0;
+  for (; base + 64 <= n; base += 64) put(a + base / 64, s + base, 0);
+  if (base < n) {
+    char copy[64];
+    put(a + base / 64, last_block(s, n, copy), static_cast<unsigned>(64 - (n - base)));
+  }
+  return _mm_movemask_epi8(any) != 0;
 }
 #endif
+
+#if PGSIFT_SCAN_AVX2
+namespace byte_scan_detail {
+// One block of line_masks_avx2 (a lambda there would not get its target).
+[[gnu::target("avx2"), gnu::always_inline]] inline void put_avx2(std::uint64_t* out, const char* p, unsigned shift,
+                                                                 const __m256i& va, const __m256i& vb,
+                                                                 __m256i& any) {
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const std::uint64_t m = std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, va)))} |
+                          std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, va)))}
+                              << 32;
+  *out = m >> shift;
+  any = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(lo, vb), _mm256_cmpeq_epi8(hi, vb)), any);
+}
+}  // namespace byte_scan_detail
+
+/// line_masks, 32 bytes per step with AVX2, for the CPUs that have it: only
+/// these functions are built for it, chosen at run time (best_line_masks).
+template <char A, char B>
+[[gnu::target("avx2")]] bool line_masks_avx2(const char* s, std::size_t n, std::uint64_t* a) {
+  static_assert(A != '\0' && B != '\0', "the padding of a short tail is zeros");
+  using namespace byte_scan_detail;
+  const __m256i va = _mm256_set1_epi8(A), vb = _mm256_set1_epi8(B);
+  __m256i any = _mm256_setzero_si256();
+  const char* p = s;
+  for (const char* last = s + n - (n % 64); p != last; p += 64, ++a) put_avx2(a, p, 0, va, vb, any);
+  if (n % 64 != 0) {
+    char copy[64];
+    put_avx2(a, last_block(s, n, copy), static_cast<unsigned>(64 - n % 64), va, vb, any);
+  }
+  return !_mm256_testz_si256(any, any);
+}
+#endif
+
+/// The fastest line_masks form this CPU runs.
+template <char A, char B>
+LineMasksFn best_line_masks() {
+#if PGSIFT_SCAN_AVX2
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return line_masks_avx2<A, B>;
+#endif
+#if defined(__SSE2__)
+  return line_masks_sse2<A, B>;
+#else
+  return line_masks_portable<A, B>;
+#endif
+}
 
 /// byte_masks64 of the first `n` bytes at p (n < 64): the rest counts as no hit.
 template <char A, char B>

@@ -1003,35 +1003,7 @@ class JsonReader final : public RecordReader {
     const std::size_t words = (n + 63) / 64;
     if (quote_bits_.size() < words) quote_bits_.resize(words);
     std::uint64_t* q = quote_bits_.data();
-    std::size_t base = 0;
-    bool backslash = false, any_backslash = false;
-#if defined(__SSE2__)
-    // Backslashes gathered over the whole line, looked at once.
-    __m128i backslashes = _mm_setzero_si128();
-    for (std::uint64_t* word = q; base + 64 <= n; base += 64, ++word)
-      *word = mask64_and_gather<'"', '\\'>(s + base, backslashes);
-    if (base < n && n >= 64) {  // the block ending with the line, shifted down
-      q[base / 64] = mask64_and_gather<'"', '\\'>(s + n - 64, backslashes) >> (64 - (n - base));
-      base = n;
-    }
-    any_backslash = _mm_movemask_epi8(backslashes) != 0;
-#else
-    for (std::uint64_t* word = q; base + 64 <= n; base += 64, ++word) {
-      *word = mask64_and_any<'"', '\\'>(s + base, backslash);
-      any_backslash |= backslash;
-    }
-#endif
-    if (base < n) {
-      if (n >= 64) {  // the block ending with the line, shifted down
-        q[base / 64] = mask64_and_any<'"', '\\'>(s + n - 64, backslash) >> (64 - (n - base));
-      } else {
-        const ByteMasks m = byte_masks_tail<'"', '\\'>(s + base, n - base);
-        q[base / 64] = m.a;
-        backslash = m.b != 0;
-      }
-      any_backslash |= backslash;
-    }
-    if (any_backslash) return nullptr;
+    if (quote_masks_(s, n, q)) return nullptr;  // a backslash: the long way
     // The first '"' at or after `from` (< n), or n.
     auto quote_from = [&](std::size_t from) __attribute__((always_inline)) {
       std::size_t w = from / 64;
@@ -1295,6 +1267,8 @@ class JsonReader final : public RecordReader {
   TimeCache times_;
   std::string value_, port_;
   std::vector<std::uint64_t> quote_bits_;  // scan_jsonlog_fast: '"' of each 64 bytes
+  // Fills quote_bits_, and whether the line has a backslash; chosen for the CPU.
+  const LineMasksFn quote_masks_ = best_line_masks<'"', '\\'>();
   bool warned_zone_ = false;
 };
 
