@@ -156,10 +156,19 @@ std::string_view trim_spaces(std::string_view v) {
   return v;
 }
 
-bool is_zone_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' ||
-         c == '-' || c == '/' || c == '_';
-}
+// Bytes that can continue a zone word, as a table: same_zone asks once per
+// line, and the chain of range tests cost more than the lookup.
+constexpr std::array<bool, 256> kZoneChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<std::size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                     (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+                                     c == '/' || c == '_';
+  }
+  return t;
+}();
+
+bool is_zone_char(char c) { return kZoneChars[static_cast<unsigned char>(c)]; }
 
 // %m / %t timestamps of consecutive lines share their minute and zone: the
 // last "YYYY-MM-DD HH:MM" and " ZONE" parsed by parse_sql_time (per thread),
@@ -230,24 +239,33 @@ inline model::Timestamp seconds_and_millis(const char* at16) {
   return second * model::kMicrosPerSecond + (byte(4) * 100 + byte(5) * 10 + byte(6)) * 1000;
 }
 
+// The cached minute and zone at the start of `s` (most lines): inlined into
+// match(), which reads every line's time, where a call cost about a fifth
+// of the whole read.
+[[gnu::always_inline]] inline bool cached_prefix_time(std::string_view s, ParsedTime& out) {
+  const PrefixTimeCache& c = prefix_time_cache;
+  if (!c.valid || s.size() < 19 || std::memcmp(s.data(), c.minute, sizeof c.minute) != 0) {
+    return false;
+  }
+  // %m's shape in one word, any other through seconds_and_fraction.
+  model::Timestamp in_minute = 0;
+  std::size_t i = 0;
+  if (s.size() >= 24 && (in_minute = seconds_and_millis(s.data() + 16)) >= 0) {
+    i = 23;
+  } else {
+    i = seconds_and_fraction(s, in_minute);
+  }
+  if (i == 0 || !same_zone(c, s, i)) return false;
+  out.time = c.minute_micros + in_minute;
+  out.length = i + c.zone_size;
+  out.zone_known = c.zone_known;
+  return true;
+}
+
 bool parse_prefix_time(std::string_view s, ParsedTime& out) {
+  if (cached_prefix_time(s, out)) return true;
   PrefixTimeCache& c = prefix_time_cache;
   model::Timestamp in_minute = 0;
-  if (c.valid && s.size() >= 19 && std::memcmp(s.data(), c.minute, sizeof c.minute) == 0) {
-    // %m's shape in one word, any other through seconds_and_fraction.
-    std::size_t i = 0;
-    if (s.size() >= 24 && (in_minute = seconds_and_millis(s.data() + 16)) >= 0) {
-      i = 23;
-    } else {
-      i = seconds_and_fraction(s, in_minute);
-    }
-    if (i != 0 && same_zone(c, s, i)) {
-      out.time = c.minute_micros + in_minute;
-      out.length = i + c.zone_size;
-      out.zone_known = c.zone_known;
-      return true;
-    }
-  }
   if (!parse_sql_time(s, true, out)) return false;
   // Cache only the common shape: a space and a zone word after the time.
   const std::size_t i = seconds_and_fraction(s, in_minute);
@@ -559,7 +577,7 @@ bool LogLinePrefix::match(std::string_view line, PrefixFields& fields, LineTag& 
       if (match_first_path(line, fields, tag)) return true;
     } else {
       ParsedTime pt;
-      if (parse_prefix_time(line, pt)) {
+      if (cached_prefix_time(line, pt) || parse_prefix_time(line, pt)) {
         if (match_memo(line, pt.length, fields, tag)) {
           fields.time = pt.time;
           fields.zone_known = pt.zone_known;
@@ -599,19 +617,22 @@ constexpr std::uint8_t kHoleLine = 1, kHoleXid = 2;
 inline bool same_bytes(std::string_view line, std::size_t at, const char* text, std::size_t n) {
   if (line.size() - at < n) return false;
   const char* a = line.data() + at;
-  for (; n >= 8; n -= 8, a += 8, text += 8) {
-    std::uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, text, 8);
-    if (x != y) return false;
+  const auto word = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  if (n >= 8) {
+    // Whole words, then the last eight bytes as one word overlapping the
+    // one before (inside both texts), so no byte-masked tail.
+    std::uint64_t d = 0;
+    for (std::size_t i = 0; i + 8 < n; i += 8) d |= word(a + i) ^ word(text + i);
+    return (d | (word(a + n - 8) ^ word(text + n - 8))) == 0;
   }
   if (n == 0) return true;
   if (line.data() + line.size() - a >= 8) {
-    std::uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, text, 8);
     const std::uint64_t mask = (std::uint64_t{1} << (8 * n)) - 1;  // little-endian
-    return ((x ^ y) & mask) == 0;
+    return ((word(a) ^ word(text)) & mask) == 0;
   }
   return std::memcmp(a, text, n) == 0;
 }
@@ -683,12 +704,12 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
       from = e.segment_end[k];
       if (k == e.holes) break;
       // The hole's step, as run_step and match_fixed do it.
-      const Step& hole = steps_[e.hole_step[k]];
-      if (hole.escape == 'v') {
+      const char hole = e.hole_escape[k];
+      if (hole == 'v') {
         p = scan_virtual_xid(line, p, f);
-      } else if (hole.escape == 'Q') {
+      } else if (hole == 'Q') {
         p = scan_query_id(line, p, f);
-      } else if (!read_number(hole.escape, line, p, f)) {
+      } else if (!read_number(hole, line, p, f)) {
         same = false;
         break;
       }
@@ -714,6 +735,7 @@ void LogLinePrefix::remember(std::string_view line, std::size_t pos, const Prefi
     seg_begin[e.holes] = from;
     seg_end[e.holes] = step_ends_[k - 1];
     e.hole_step[e.holes] = static_cast<std::uint8_t>(k);
+    e.hole_escape[e.holes] = steps_[k].escape;
     ++e.holes;
     if (steps_[k].kind == Step::digits) {
       e.hole_numbers |= steps_[k].escape == 'l' ? kHoleLine : kHoleXid;

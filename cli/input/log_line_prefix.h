@@ -103,6 +103,7 @@ class LogLinePrefix {
     std::uint8_t holes = 0;
     std::uint8_t hole_numbers = 0;  // session line, xid set by a hole
     std::uint8_t hole_step[kMemoHoles] = {};          // the step run after segment k
+    char hole_escape[kMemoHoles] = {};                // its escape (%l %x %v %Q)
     std::uint16_t segment_end[kMemoHoles + 1] = {};   // in `text`
     std::uint8_t views = 0;  // the views set outside holes, first `views` of these:
     std::uint8_t view_index[kMemoViews] = {};    // which view (kViews order)

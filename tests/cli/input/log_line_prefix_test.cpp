@@ -382,3 +382,57 @@ TEST_CASE("prefix: a session's LOG and DETAIL lines share their memo slot", "[in
   }
   CHECK(hits_checked == 600);
 }
+
+TEST_CASE("prefix: a memo hit compares every byte of its segments", "[ingest]") {
+  // The memo compares a segment a word at a time, its last eight bytes as
+  // one word overlapping the one before. Segments of every length from 1
+  // to past 40 bytes (the user name sets the first one's, the severity
+  // word the last one's): the memo is warmed with a line, then each byte
+  // of that line's prefix in turn is replaced by one that changes what it
+  // means (a digit, a separator, another letter). A hit must then read the
+  // changed line exactly as a fresh matcher does.
+  const auto same = [](const PrefixFields& a, const PrefixFields& b) {
+    return a.time == b.time && a.zone_known == b.zone_known &&
+           a.stopped_at_q == b.stopped_at_q && a.pid == b.pid &&
+           a.session_line == b.session_line && a.xid == b.xid && a.user == b.user &&
+           a.database == b.database && a.application == b.application &&
+           a.virtual_xid == b.virtual_xid && a.query_id == b.query_id;
+  };
+  const std::vector<std::string> tags = {"LOG:  duration: 1 ms", "DETAIL:  parameters: $1 = '1'",
+                                         "STATEMENT:  select 1", "ERROR:  boom"};
+  const std::string replacements = "0 9@/[]:Xa";
+  int compared = 0;
+  for (const std::string prefix : {"%m [%p] %q%u@%d/%a %x ", "%m [%p] %q%u@%d/%a %x %Q "}) {
+    const bool query_id = prefix.find("%Q") != std::string::npos;
+    for (std::size_t n = 1; n <= 44; ++n) {
+      const std::string user(n, static_cast<char>('a' + n % 26));
+      const std::string tag = tags[n % tags.size()];
+      const std::string line = "2026-03-01 10:20:30.125 UTC [4711] " + user + "@db/app " +
+                               std::to_string(n * 37) + " " + (query_id ? "-12 " : "") + tag;
+      const std::size_t start = line.find('[');
+      const std::size_t end = line.find(':', line.find(tag.substr(0, 3))) + 4;
+      for (std::size_t i = start; i < end && i < line.size(); ++i) {
+        for (char c : replacements) {
+          if (line[i] == c) continue;
+          LogLinePrefix warm(prefix);
+          PrefixFields a, b;
+          LineTag ta, tb;
+          REQUIRE(warm.match(line, a, ta));  // the memo now holds this line
+          std::string changed = line;
+          changed[i] = c;
+          const bool ok_warm = warm.match(changed, a, ta);
+          LogLinePrefix fresh(prefix);
+          const bool ok_fresh = fresh.match(changed, b, tb);
+          INFO(prefix << " | " << changed);
+          REQUIRE(ok_warm == ok_fresh);
+          ++compared;
+          if (!ok_warm) continue;
+          CHECK(same(a, b));
+          CHECK(ta.level == tb.level);
+          CHECK(ta.text_start == tb.text_start);
+        }
+      }
+    }
+  }
+  CHECK(compared > 20000);
+}
