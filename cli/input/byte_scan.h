@@ -173,6 +173,14 @@ bool line_masks_portable(const char* s, std::size_t n, std::uint64_t* a) {
   return any != 0;
 }
 
+/// line_masks_portable out of line, for the faster forms' texts shorter than
+/// a block (rare: a jsonlog record is longer): they then need no stack frame
+/// for a padded copy.
+template <char A, char B>
+[[gnu::noinline]] bool line_masks_short(const char* s, std::size_t n, std::uint64_t* a) {
+  return line_masks_portable<A, B>(s, n, a);
+}
+
 #if defined(__SSE2__)
 /// line_masks, 16 bytes per step with SSE2 (every x86-64 CPU). The B bytes
 /// are gathered over the whole text and looked at once.
@@ -180,6 +188,7 @@ template <char A, char B>
 bool line_masks_sse2(const char* s, std::size_t n, std::uint64_t* a) {
   static_assert(A != '\0' && B != '\0', "the padding of a short tail is zeros");
   using namespace byte_scan_detail;
+  if (n < 64) [[unlikely]] return line_masks_short<A, B>(s, n, a);
   const __m128i va = _mm_set1_epi8(A), vb = _mm_set1_epi8(B);
   __m128i any = _mm_setzero_si128();
   auto put = [&](std::uint64_t* out, const char* p, unsigned shift) __attribute__((always_inline)) {
@@ -188,12 +197,9 @@ bool line_masks_sse2(const char* s, std::size_t n, std::uint64_t* a) {
     any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k.x0, vb), _mm_cmpeq_epi8(k.x1, vb)),
                                          _mm_or_si128(_mm_cmpeq_epi8(k.x2, vb), _mm_cmpeq_epi8(k.x3, vb))));
   };
-  std::size_t base = 0;
-  for (; base + 64 <= n; base += 64) put(a + base / 64, s + base, 0);
-  if (base < n) {
-    char copy[64];
-    put(a + base / 64, last_block(s, n, copy), static_cast<unsigned>(64 - (n - base)));
-  }
+  const char* p = s;
+  for (const char* const last = s + n - n % 64; p != last; p += 64, ++a) put(a, p, 0);
+  if (n % 64 != 0) put(a, s + n - 64, static_cast<unsigned>(64 - n % 64));
   return _mm_movemask_epi8(any) != 0;
 }
 #endif
@@ -220,14 +226,17 @@ template <char A, char B>
 [[gnu::target("avx2")]] bool line_masks_avx2(const char* s, std::size_t n, std::uint64_t* a) {
   static_assert(A != '\0' && B != '\0', "the padding of a short tail is zeros");
   using namespace byte_scan_detail;
+  if (n < 64) [[unlikely]] return line_masks_short<A, B>(s, n, a);
   const __m256i va = _mm256_set1_epi8(A), vb = _mm256_set1_epi8(B);
   __m256i any = _mm256_setzero_si256();
   const char* p = s;
-  for (const char* last = s + n - (n % 64); p != last; p += 64, ++a) put_avx2(a, p, 0, va, vb, any);
-  if (n % 64 != 0) {
-    char copy[64];
-    put_avx2(a, last_block(s, n, copy), static_cast<unsigned>(64 - n % 64), va, vb, any);
+  const char* const last = s + n - n % 64;
+  for (; last - p >= 128; p += 128, a += 2) {  // two blocks a step: half the loop's own steps
+    put_avx2(a, p, 0, va, vb, any);
+    put_avx2(a + 1, p + 64, 0, va, vb, any);
   }
+  if (p != last) put_avx2(a++, p, 0, va, vb, any);
+  if (n % 64 != 0) put_avx2(a, s + n - 64, static_cast<unsigned>(64 - n % 64), va, vb, any);
   return !_mm256_testz_si256(any, any);
 }
 #endif
