@@ -676,7 +676,7 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
     return true;
   };
   for (std::size_t way = slot; way < slot + 2; ++way) {
-    const MemoEntry& e = memo_[way];
+    MemoEntry& e = memo_[way];
     if (e.size == 0) continue;
     std::size_t starts[kMemoHoles + 1];
     std::size_t p = pos;
@@ -705,7 +705,29 @@ bool LogLinePrefix::match_memo(std::string_view line, std::size_t pos, PrefixFie
       if (k == e.holes) break;
       // The hole's step, as run_step and match_fixed do it.
       const char hole = e.hole_escape[k];
-      if (hole == 'v') {
+      if (hole == 'x' && line.size() - p >= sizeof e.last_xid_bytes) {
+        std::uint64_t w;
+        std::memcpy(&w, line.data() + p, sizeof w);
+        if (e.last_xid_mask != 0 && (w & e.last_xid_mask) == e.last_xid_bytes) {
+          f.xid = e.last_xid;
+          p += e.last_xid_digits;
+          continue;
+        }
+        const std::size_t digits_at = p;
+        if (!read_number(hole, line, p, f)) {
+          same = false;
+          break;
+        }
+        // The digits and the (non-digit) byte after them, when they fit
+        // in the word.
+        const std::size_t n = p - digits_at + 1;
+        e.last_xid_mask = n < sizeof w    ? (std::uint64_t{1} << (8 * n)) - 1
+                          : n == sizeof w ? ~std::uint64_t{0}
+                                          : 0;
+        e.last_xid_bytes = w & e.last_xid_mask;
+        e.last_xid_digits = static_cast<std::uint8_t>(n - 1);
+        e.last_xid = f.xid;
+      } else if (hole == 'v') {
         p = scan_virtual_xid(line, p, f);
       } else if (hole == 'Q') {
         p = scan_query_id(line, p, f);

@@ -112,6 +112,11 @@ class LogLinePrefix {
     std::uint16_t view_size[kMemoViews] = {};
     std::int32_t pid = 0;
     std::uint64_t session_line = 0, xid = 0;
+    // The %x hole's last reading: the xid, and its digits with the byte
+    // after them (a word masked to them; mask 0: none). A session's lines
+    // mostly repeat their transaction's xid, and equal bytes read the same.
+    std::uint64_t last_xid = 0, last_xid_bytes = 0, last_xid_mask = 0;
+    std::uint8_t last_xid_digits = 0;
     LineTag tag;  // text_start counted from the last segment's start
     char text[kMemoText + 8] = {};  // 8 more: compared a word at a time
   };

@@ -436,3 +436,43 @@ TEST_CASE("prefix: a memo hit compares every byte of its segments", "[ingest]") 
   }
   CHECK(compared > 20000);
 }
+
+TEST_CASE("prefix: a memo entry's last xid is reused only for the same digits", "[ingest]") {
+  // A %x hole whose digits (and the byte after them) repeat those it read
+  // last takes that xid without reading them. xids that share a start
+  // ("12", "123"), differ in one digit, fill the word (7 digits and the
+  // space) or pass it (8 digits), and lines ending right after the xid,
+  // in one session's LOG and DETAIL lines: each must read as a fresh
+  // matcher reads it.
+  const std::string prefix = "%m [%p] %q%u@%d/%a %x ";
+  const std::vector<std::string> xids = {"0",       "0",       "12",       "12",      "123",
+                                         "12",      "13",      "1234567",  "1234567", "1234568",
+                                         "12345678", "12345678", "12345679", "1",       "10",
+                                         "0",       "9",       "99",       "999999",  "999998"};
+  const std::vector<std::string> tails = {" LOG:  duration: 1 ms", " DETAIL:  parameters: $1 = '1'",
+                                          " LOG:  x", " LOG:", "", " ERROR:  boom"};
+  LogLinePrefix warm(prefix);
+  int matched = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (std::size_t i = 0; i < xids.size() * tails.size(); ++i) {
+      const std::string line = "2026-03-01 10:20:30.125 UTC [7] bob@db/app " +
+                               xids[(i + round) % xids.size()] +
+                               tails[(i * (round + 1) / 2) % tails.size()];
+      PrefixFields a, b;
+      LineTag ta, tb;
+      const bool ok_warm = warm.match(line, a, ta);
+      LogLinePrefix fresh(prefix);
+      const bool ok_fresh = fresh.match(line, b, tb);
+      INFO(line);
+      REQUIRE(ok_warm == ok_fresh);
+      if (!ok_warm) continue;
+      ++matched;
+      CHECK(a.xid == b.xid);
+      CHECK(a.pid == b.pid);
+      CHECK(a.application == b.application);
+      CHECK(ta.level == tb.level);
+      CHECK(ta.text_start == tb.text_start);
+    }
+  }
+  CHECK(matched > 300);
+}
