@@ -307,6 +307,20 @@ std::vector<Member> json_members(std::mt19937& rng) {
   return members;
 }
 
+// The fields of each record the jsonlog reader makes of `lines`.
+std::vector<Fields> read_jsonlog(const std::vector<std::string>& lines, InputSummary& summary) {
+  ReaderContext ctx;
+  ctx.summary = &summary;
+  std::vector<Fields> out;
+  ctx.emit = [&](model::LogRecord& r) { out.push_back(fields_of(r)); };
+  ctx.warn = [](const std::string&) {};
+  auto reader = make_reader("jsonlog", "", ctx);
+  std::uint64_t number = 0;
+  for (const std::string& line : lines) reader->line(Line{line, ++number});
+  reader->finish();
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("byte scan: 64-byte masks, tails and quote parity agree with byte-by-byte loops",
@@ -424,18 +438,7 @@ TEST_CASE("csvlog reader: one-pass lines give what the field-by-field reading ga
 TEST_CASE("jsonlog reader: lines as the server writes them read like the general scanner reads them",
           "[ingest]") {
   std::mt19937 rng(31);
-  auto run = [](const std::vector<std::string>& lines, InputSummary& summary) {
-    ReaderContext ctx;
-    ctx.summary = &summary;
-    std::vector<Fields> out;
-    ctx.emit = [&](model::LogRecord& r) { out.push_back(fields_of(r)); };
-    ctx.warn = [](const std::string&) {};
-    auto reader = make_reader("jsonlog", "", ctx);
-    std::uint64_t number = 0;
-    for (const std::string& line : lines) reader->line(Line{line, ++number});
-    reader->finish();
-    return out;
-  };
+  const auto run = read_jsonlog;
   std::vector<std::string> compact, spaced;
   std::size_t plain = 0;
   for (int round = 0; round < 6000; ++round) {
@@ -571,18 +574,7 @@ TEST_CASE("jsonlog reader: per-session memos of the head and tail members read l
       spaced.back() = compact.back();
     }
   }
-  auto run = [](const std::vector<std::string>& lines, InputSummary& summary) {
-    ReaderContext ctx;
-    ctx.summary = &summary;
-    std::vector<Fields> out;
-    ctx.emit = [&](model::LogRecord& r) { out.push_back(fields_of(r)); };
-    ctx.warn = [](const std::string&) {};
-    auto reader = make_reader("jsonlog", "", ctx);
-    std::uint64_t number = 0;
-    for (const std::string& line : lines) reader->line(Line{line, ++number});
-    reader->finish();
-    return out;
-  };
+  const auto run = read_jsonlog;
   InputSummary s_compact, s_spaced;
   std::vector<Fields> got = run(compact, s_compact), want = run(spaced, s_spaced);
   CHECK(s_compact.skipped_lines == s_spaced.skipped_lines);
