@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "cli/heap.h"
 #include "cli/input/text_fields.h"
 
 namespace pgsift::cli::analysis {
@@ -392,6 +393,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
   std::string error;
   std::exception_ptr reader_failure;
   std::thread reader([&] {
+    tune_thread_heap();  // the reader's batches and buffers live in its own arena
     try {
       Batch batch = queue.take_spare();
       Packer packer;
