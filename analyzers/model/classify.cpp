@@ -436,15 +436,22 @@ inline void assign_text(std::string& dst, std::string_view text) {
   dst.assign(text);
 }
 
-void fill_statement(Event& event, const LogRecord& r, const Execution& x, double duration) {
+void fill_statement(Event& event, const LogRecord& r, const Execution& x, double duration,
+                    ParsedAhead* ahead) {
   copy_header(event.header, r.header);
   event.level = r.level;
   // Reuses the buffers of an event filled before (every field is set).
   auto* reused = std::get_if<StatementEvent>(&event.body);
   StatementEvent& s = reused != nullptr ? *reused : event.body.emplace<StatementEvent>();
   s.parameters.clear();
-  s.parsed.shape.reset();
-  s.parsed.literals.clear();
+  if (ahead != nullptr && ahead->parsed.shape && x.sql.data() == r.message.data() + ahead->offset &&
+      x.sql.size() == ahead->length) {
+    s.parsed.shape = std::move(ahead->parsed.shape);
+    s.parsed.literals.swap(ahead->parsed.literals);  // the caller reuses the event's list
+  } else {
+    s.parsed.shape.reset();
+    s.parsed.literals.clear();
+  }
   assign_text(s.sql, x.sql);
   s.duration_ms = duration;
   s.start = minus_ms(r.header.time, duration);
@@ -523,7 +530,26 @@ void Classifier::flush_statement(Held& held, const EventSink& sink) {
   emit_statement(held.statement, sink);
 }
 
-void Classifier::add(const LogRecord& r, const EventSink& sink) {
+std::string_view statement_text(const LogRecord& r) {
+  if (r.level != LogLevel::log) return {};
+  std::string_view m = r.message;
+  if (consume(m, "duration: ")) {
+    // Past the number without reading it (the classifier does): should the
+    // two ever disagree, add() finds the text elsewhere and ignores `ahead`.
+    std::size_t digits = 0;
+    while (digits < m.size() && ((m[digits] >= '0' && m[digits] <= '9') || m[digits] == '.')) ++digits;
+    m.remove_prefix(digits);
+    if (digits == 0 || !consume(m, " ms")) return {};
+    skip_spaces(m);
+  } else if (!starts_with(m, "statement: ") && !starts_with(m, "execute ")) {
+    return {};
+  }
+  const Execution x = parse_execution(m);
+  return x.kind == Execution::Kind::statement || x.kind == Execution::Kind::execute ? x.sql
+                                                                                    : std::string_view{};
+}
+
+void Classifier::add(const LogRecord& r, const EventSink& sink, ParsedAhead* ahead) {
   if (held_.size() >= kMaxProcesses && held_.find(r.header.pid) == held_.end()) {
     // Too many processes with held state: flush the least recently used.
     auto oldest = std::min_element(held_.begin(), held_.end(), [](const auto& a, const auto& b) {
@@ -540,7 +566,7 @@ void Classifier::add(const LogRecord& r, const EventSink& sink) {
       classify_error(r, sink);
       return;
     case LogLevel::log:
-      classify_log(r, sink);
+      classify_log(r, sink, ahead);
       return;
     default: {
       emit_other(r, sink);
@@ -549,7 +575,7 @@ void Classifier::add(const LogRecord& r, const EventSink& sink) {
   }
 }
 
-void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
+void Classifier::classify_log(const LogRecord& r, const EventSink& sink, ParsedAhead* ahead) {
   std::string_view m = r.message;
   const std::int32_t pid = r.header.pid;
 
@@ -604,7 +630,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
       return;
     }
     Event& e = statement_scratch_;
-    fill_statement(e, r, x, duration);
+    fill_statement(e, r, x, duration, ahead);
     if (x.kind == Execution::Kind::execute && held != nullptr) {
       Held& h = *held;
       StatementEvent& s = std::get<StatementEvent>(e.body);
@@ -623,7 +649,7 @@ void Classifier::classify_log(const LogRecord& r, const EventSink& sink) {
     if (x.kind == Execution::Kind::statement || x.kind == Execution::Kind::execute) {
       Held& h = held_for(pid);
       flush_statement(h, sink);
-      fill_statement(h.statement, r, x, -1);
+      fill_statement(h.statement, r, x, -1, ahead);
       StatementEvent& s = std::get<StatementEvent>(h.statement.body);
       if (x.kind == Execution::Kind::execute) {
         if (h.has_bind && s.parameters.empty() && h.bind_name == statement_name(x.name)) {

@@ -26,6 +26,17 @@
 
 namespace pgsift::model {
 
+/// A record's statement text parsed ahead of Classifier::add() by an earlier
+/// pipeline stage (the reader thread of `analyze --jobs 2`): `offset` and
+/// `length` give the text within the record's message, as statement_text()
+/// found it. add() moves `parsed` into the statement it builds from exactly
+/// that text, and leaves it alone otherwise.
+struct ParsedAhead {
+  std::size_t offset = 0;
+  std::size_t length = 0;
+  sql::Parsed parsed;
+};
+
 /// Receives each event once. The event is the classifier's scratch copy: the
 /// sink may move its strings out (the reader thread of `analyze --jobs 2`
 /// does, instead of copying every event).
@@ -45,7 +56,7 @@ class Classifier {
 
   /// Classifies one record; may emit zero, one or two events (a held
   /// statement is flushed before an error of the same process).
-  void add(const LogRecord& record, const EventSink& sink);
+  void add(const LogRecord& record, const EventSink& sink, ParsedAhead* ahead = nullptr);
   /// Emits everything still held (end of input).
   void finish(const EventSink& sink);
 
@@ -70,7 +81,7 @@ class Classifier {
   void flush_statement(Held& held, const EventSink& sink);
   void emit_statement(Event& event, const EventSink& sink);
   void emit_other(const LogRecord& record, const EventSink& sink);
-  void classify_log(const LogRecord& record, const EventSink& sink);
+  void classify_log(const LogRecord& record, const EventSink& sink, ParsedAhead* ahead);
   void classify_error(const LogRecord& record, const EventSink& sink);
 
   std::unordered_map<std::int32_t, Held> held_;
@@ -92,6 +103,12 @@ class Classifier {
   std::uint64_t order_ = 0;
   Counters counters_;
 };
+
+/// The SQL text of the statement that Classifier::add() builds from `record`
+/// (a "statement:" or "execute" message, with or without a duration before
+/// it), a view into its message; empty when the record holds none. Stateless,
+/// so a stage ahead of the classifier can parse it (ParsedAhead).
+std::string_view statement_text(const LogRecord& record);
 
 /// Parses "parameters: $1 = '32', $2 = NULL" (also "Parameters:", PG17+).
 /// Returns false when `detail` holds no parameter list.

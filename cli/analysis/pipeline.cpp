@@ -90,15 +90,7 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
     tracker.consume_event(event);
   };
   if (reader_threads(request.jobs) > 1) {
-    // The reader thread parses the SQL too when the analysis is the slower stage.
-    const EventPrepare parse_sql = [](model::Event& event) {
-      if (auto* statement = std::get_if<model::StatementEvent>(&event.body);
-          statement != nullptr && !statement->sql.empty()) {
-        sql::parse(statement->sql, statement->parsed);
-      }
-    };
-    result.error = read_logs_threaded(request.paths, request.input, parse_sql, analyse,
-                                      result.report.inputs, err);
+    result.error = read_logs_threaded(request.paths, request.input, analyse, result.report.inputs, err);
   } else {
     result.error = input::read_logs(request.paths, request.input, analyse, result.report.inputs, err);
   }

@@ -14,42 +14,45 @@
 #include <unordered_map>
 #include <utility>
 
+#include "analyzers/model/classify.h"
 #include "cli/heap.h"
 #include "cli/input/text_fields.h"
 
 namespace pgsift::cli::analysis {
 namespace {
 
-// Events per batch: large enough that locking is rare (one lock per few
-// hundred events), small enough that the consumer starts at once.
-constexpr std::size_t kBatchEvents = 512;
-// Batches in flight: bounds memory (about 16,000 events, ~3 MB) and lets the
+// Records per batch: large enough that locking is rare (one lock per few
+// hundred records), small enough that the consumer starts at once.
+constexpr std::size_t kBatchRecords = 512;
+// Batches in flight: bounds memory (about 16,000 records, ~3 MB) and lets the
 // faster stage run ahead of the slower one through short stalls (with 8, the
 // queue ran empty and full in turns: 2 threads took 10% longer).
 constexpr std::size_t kMaxBatches = 32;
+// The reader parses statement texts ahead while at least this many batches
+// wait for the consumer (4 and 16 measured the same; 4 balances sooner).
+constexpr std::size_t kAheadDepth = 4;
 // A batch is also sent once its text passes this size (very long statements).
 constexpr std::size_t kBatchBytes = 8 << 20;
 
-// A batch is packed: the strings of its events are appended to one text
-// buffer and each event is a small fixed record pointing into it, so the
+// A batch is packed: the strings of its records are appended to one text
+// buffer and each record is a small fixed entry pointing into it, so the
 // consumer reads a batch front to back from contiguous memory (the way the
-// hardware prefetches best) instead of chasing the heap strings of ~600-byte
-// event objects written on the other core (handing those over in reused
-// slots costs fewer instructions but twice the time: every cache line of a
-// slot then moves between the cores twice). Events other than statements and
-// "other" records (locks, errors, connections: a few per thousand) travel
-// whole, swapped into reused slots. The consumer copies every event into its
-// own scratch event, so no memory allocated by one thread is freed by the
-// other (glibc would then lock the reader's arena on every free).
+// hardware prefetches best) instead of chasing the heap strings of records
+// written on the other core (handing those over in reused slots costs fewer
+// instructions but twice the time: every cache line of a slot then moves
+// between the cores twice). The consumer copies every record into its own
+// scratch record, so no memory allocated by one thread is freed by the other
+// (glibc would then lock the reader's arena on every free).
 //
-// The consumer's scratch event keeps the header strings of the event before
-// it, so a header field (user, database, application, ...: mostly the same
-// from one event to the next) is packed only when it changed.
+// The consumer's scratch record keeps the header strings of the record
+// before it, so a header field (user, database, application, ...: mostly the
+// same from one record to the next) is packed only when it changed; of the
+// other strings (message, detail, ...: mostly empty) only those that are not
+// empty.
 struct Span {
   std::uint32_t offset = 0;
   std::uint32_t length = 0;
 };
-constexpr std::uint32_t kNullLength = 0xffffffffu;  // a NULL parameter
 
 // A batch's strings, end to end. Short ones (most) are copied with two
 // overlapping word loads and stores instead of a memcpy call.
@@ -93,82 +96,70 @@ class Text {
 };
 
 // The header's strings, in the order of Packed::changed's bits.
+using model::LogRecord;
 using model::RecordHeader;
 constexpr std::array<std::string RecordHeader::*, 8> kHeaderTexts{
     &RecordHeader::session_id,  &RecordHeader::user,         &RecordHeader::database,
     &RecordHeader::application, &RecordHeader::client,       &RecordHeader::virtual_xid,
     &RecordHeader::backend_type, &RecordHeader::sqlstate};
+// The record's other strings, in the order of Packed::present's bits.
+constexpr std::array<std::string LogRecord::*, 7> kBodyTexts{
+    &LogRecord::message, &LogRecord::detail,    &LogRecord::hint,    &LogRecord::context,
+    &LogRecord::query,   &LogRecord::statement, &LogRecord::location};
+
+constexpr std::uint32_t kNoShape = 0xffffffffu;
 
 struct Packed {
-  enum class Kind : std::uint8_t { statement, other, whole };
-  Kind kind = Kind::other;
   model::LogLevel level = model::LogLevel::unknown;
-  model::StatementEvent::Protocol protocol = model::StatementEvent::Protocol::simple;
-  bool continues_portal = false;
   std::uint8_t changed = 0;  // bit i: kHeaderTexts[i] changed (a span follows)
+  std::uint8_t present = 0;  // bit i: kBodyTexts[i] is not empty (a span follows)
   std::int32_t pid = 0;
   model::SourceLocation where;
   model::Timestamp time = model::kNoTime;
   std::uint64_t session_line = 0;
   std::uint64_t xid = 0;
-  // Index into Batch::spans of this event's strings: the changed header
-  // fields, then for a statement its text, prepared name, parameters and the
-  // literals of its shape when the reader parsed it.
+  // Index into Batch::spans of this record's strings: the changed header
+  // fields, the present body fields, then the literals of its statement
+  // text when the reader parsed it.
   std::uint32_t first = 0;
-  // statement
-  std::uint32_t parameters = 0;
+  // The statement text parsed ahead (model::ParsedAhead): its shape (index
+  // into Batch::shapes, or kNoShape), place in the message and literals.
+  std::uint32_t shape = kNoShape;
   std::uint32_t literals = 0;
-  double duration_ms = -1;
-  model::Timestamp start = model::kNoTime;
-  // The shape parsed ahead by the reader (index into Batch::shapes), or
-  // kNoShape; for a whole event, its index into Batch::whole.
-  std::uint32_t shape = 0xffffffffu;
+  std::uint32_t sql_offset = 0;
+  std::uint32_t sql_length = 0;
 };
-constexpr std::uint32_t kNoShape = 0xffffffffu;
 
 struct Batch {
   Text text;
-  std::vector<Packed> events;
+  std::vector<Packed> records;
   std::vector<Span> spans;
-  std::vector<model::Event> whole;  // reused slots
-  std::size_t whole_used = 0;
-  // References to the shapes of the batch's prepared statements, held until
+  // References to the shapes of the batch's parsed statements, held until
   // the reader reuses the batch (take_spare), so that shape reference counts
   // change on the reader's core only.
   std::vector<std::shared_ptr<const sql::Analysis>> shapes;
-  std::size_t size() const { return events.size(); }
+  std::size_t size() const { return records.size(); }
   // Called by the consumer when done: shapes are released by the reader.
   void clear() {
     text.clear();
-    events.clear();
+    records.clear();
     spans.clear();
-    whole_used = 0;
   }
 };
 
-// The reader's side: packs events into batches, and remembers the header
-// strings the consumer's scratch event holds.
+// The reader's side: packs records into batches, and remembers the header
+// strings the consumer's scratch record holds.
 class Packer {
  public:
-  void add(Batch& batch, model::Event& event) {
-    Packed& p = batch.events.emplace_back();
-    const model::RecordHeader& h = event.header;
-    p.level = event.level;
+  void add(Batch& batch, const LogRecord& record, model::ParsedAhead* ahead) {
+    Packed& p = batch.records.emplace_back();
+    const RecordHeader& h = record.header;
+    p.level = record.level;
     p.where = h.where;
     p.time = h.time;
     p.pid = h.pid;
     p.session_line = h.session_line;
     p.xid = h.xid;
-    if (!std::holds_alternative<model::StatementEvent>(event.body) &&
-        !std::holds_alternative<model::OtherEvent>(event.body)) {
-      // Copied whole by the consumer, header and all.
-      p.kind = Packed::Kind::whole;
-      for (const auto text : kHeaderTexts) last_.*text = h.*text;
-      if (batch.whole_used == batch.whole.size()) batch.whole.emplace_back();
-      p.shape = static_cast<std::uint32_t>(batch.whole_used++);
-      std::swap(batch.whole[p.shape], event);
-      return;
-    }
     p.first = static_cast<std::uint32_t>(batch.spans.size());
     for (std::size_t i = 0; i < kHeaderTexts.size(); ++i) {
       const std::string& value = h.*kHeaderTexts[i];
@@ -178,28 +169,19 @@ class Packer {
       input::replace_text(mine, value);
       batch.spans.push_back(batch.text.put(value));
     }
-    auto* s = std::get_if<model::StatementEvent>(&event.body);
-    if (s == nullptr) {
-      p.kind = Packed::Kind::other;
-      return;
+    for (std::size_t i = 0; i < kBodyTexts.size(); ++i) {
+      const std::string& value = record.*kBodyTexts[i];
+      if (value.empty()) continue;
+      p.present |= static_cast<std::uint8_t>(1u << i);
+      batch.spans.push_back(batch.text.put(value));
     }
-    p.kind = Packed::Kind::statement;
-    p.protocol = s->protocol;
-    p.continues_portal = s->continues_portal;
-    p.duration_ms = s->duration_ms;
-    p.start = s->start;
-    batch.spans.push_back(batch.text.put(s->sql));
-    batch.spans.push_back(batch.text.put(s->prepared_name));
-    p.parameters = static_cast<std::uint32_t>(s->parameters.size());
-    for (const auto& parameter : s->parameters) {
-      batch.spans.push_back(parameter ? batch.text.put(*parameter) : Span{0, kNullLength});
-    }
-    if (s->parsed.shape) {
-      p.shape = static_cast<std::uint32_t>(batch.shapes.size());
-      batch.shapes.push_back(std::move(s->parsed.shape));
-      p.literals = static_cast<std::uint32_t>(s->parsed.literals.size());
-      for (const std::string& literal : s->parsed.literals) batch.spans.push_back(batch.text.put(literal));
-    }
+    if (ahead == nullptr || !ahead->parsed.shape) return;
+    p.shape = static_cast<std::uint32_t>(batch.shapes.size());
+    batch.shapes.push_back(std::move(ahead->parsed.shape));
+    p.sql_offset = static_cast<std::uint32_t>(ahead->offset);
+    p.sql_length = static_cast<std::uint32_t>(ahead->length);
+    p.literals = static_cast<std::uint32_t>(ahead->parsed.literals.size());
+    for (const std::string& literal : ahead->parsed.literals) batch.spans.push_back(batch.text.put(literal));
   }
 
  private:
@@ -226,16 +208,14 @@ class ShapeRefs {
   std::unordered_map<const sql::Analysis*, std::shared_ptr<const sql::Analysis>> refs_;
 };
 
-// Rebuilds event `i` of `batch` into the consumer's own `out` (the previous
-// event's scratch: its header strings are what the reader's Packer remembers).
-void take_event(const Batch& batch, std::size_t i, ShapeRefs& shapes, model::Event& out) {
-  const Packed& p = batch.events[i];
-  if (p.kind == Packed::Kind::whole) {
-    out = batch.whole[p.shape];
-    return;
-  }
+// Rebuilds record `i` of `batch` into the consumer's own `out` (the previous
+// record's scratch: its header strings are what the reader's Packer
+// remembers), and its statement text's parse, if any, into `ahead`.
+void take_record(const Batch& batch, std::size_t i, ShapeRefs& shapes, LogRecord& out,
+                 model::ParsedAhead& ahead) {
+  const Packed& p = batch.records[i];
   const Text& t = batch.text;
-  model::RecordHeader& h = out.header;
+  RecordHeader& h = out.header;
   out.level = p.level;
   h.where = p.where;
   h.time = p.time;
@@ -248,37 +228,23 @@ void take_event(const Batch& batch, std::size_t i, ShapeRefs& shapes, model::Eve
       if ((p.changed >> k) & 1u) input::replace_text(h.*kHeaderTexts[k], t.get(*span++));
     }
   }
-  if (p.kind == Packed::Kind::other) {
-    if (!std::holds_alternative<model::OtherEvent>(out.body)) out.body.emplace<model::OtherEvent>();
-    return;
-  }
-  auto* reused = std::get_if<model::StatementEvent>(&out.body);
-  model::StatementEvent& s = reused != nullptr ? *reused : out.body.emplace<model::StatementEvent>();
-  input::replace_text(s.sql, t.get(*span++));
-  input::set_text(s.prepared_name, t.get(*span++));
-  s.duration_ms = p.duration_ms;
-  s.start = p.start;
-  s.protocol = p.protocol;
-  s.continues_portal = p.continues_portal;
-  s.parameters.resize(p.parameters);
-  for (auto& parameter : s.parameters) {
-    const Span one = *span++;
-    if (one.length == kNullLength) {
-      parameter.reset();
-    } else if (parameter) {
-      input::replace_text(*parameter, t.get(one));
+  for (std::size_t k = 0; k < kBodyTexts.size(); ++k) {
+    std::string& field = out.*kBodyTexts[k];
+    if ((p.present >> k) & 1u) {
+      input::replace_text(field, t.get(*span++));
     } else {
-      parameter.emplace(t.get(one));
+      field.clear();
     }
   }
   if (p.shape == kNoShape) {
-    s.parsed.shape.reset();
-    s.parsed.literals.clear();
+    ahead.parsed.shape.reset();
     return;
   }
-  s.parsed.shape = shapes.local(batch.shapes[p.shape]);
-  s.parsed.literals.resize(p.literals);
-  for (std::string& literal : s.parsed.literals) input::replace_text(literal, t.get(*span++));
+  ahead.offset = p.sql_offset;
+  ahead.length = p.sql_length;
+  ahead.parsed.shape = shapes.local(batch.shapes[p.shape]);
+  ahead.parsed.literals.resize(p.literals);
+  for (std::string& literal : ahead.parsed.literals) input::replace_text(literal, t.get(*span++));
 }
 
 // How long a thread polls for the other before it sleeps: waking a thread
@@ -340,8 +306,8 @@ class BatchQueue {
     std::lock_guard<std::mutex> lock(mu_);
     if (spare_.empty()) {
       Batch fresh;
-      fresh.events.reserve(kBatchEvents);
-      fresh.spans.reserve(4 * kBatchEvents);
+      fresh.records.reserve(kBatchRecords);
+      fresh.spans.reserve(4 * kBatchRecords);
       return fresh;
     }
     Batch batch = std::move(spare_.back());
@@ -385,10 +351,10 @@ struct ConsumerGone {};
 }  // namespace
 
 std::string read_logs_threaded(const std::vector<std::string>& paths,
-                               const input::InputOptions& options, const EventPrepare& prepare,
+                               const input::InputOptions& options,
                                const input::EventHandler& on_event,
                                std::vector<input::InputSummary>& summaries, std::ostream& err,
-                               bool prepare_always) {
+                               bool parse_always) {
   BatchQueue queue;
   std::string error;
   std::exception_ptr reader_failure;
@@ -397,18 +363,29 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
     try {
       Batch batch = queue.take_spare();
       Packer packer;
-      // Balancing: the reader takes on the optional `prepare` work only
-      // while the consumer is the slower stage (batches pile up).
-      bool reader_ahead = prepare_always;
-      error = input::read_logs(
+      model::ParsedAhead ahead;
+      // Balancing: the reader parses statement texts ahead only while the
+      // consumer is the slower stage (batches pile up).
+      bool reader_ahead = parse_always;
+      error = input::read_log_records(
           paths, options,
-          [&](model::Event& event) {
-            if (reader_ahead && prepare) prepare(event);
-            packer.add(batch, event);
-            if (batch.size() < kBatchEvents && batch.text.size() < kBatchBytes) return;
+          [&](model::LogRecord& record) {
+            model::ParsedAhead* parsed = nullptr;
+            if (reader_ahead) {
+              const std::string_view text = model::statement_text(record);
+              if (!text.empty()) {
+                sql::parse(text, ahead.parsed);
+                ahead.offset = static_cast<std::size_t>(text.data() - record.message.data());
+                ahead.length = text.size();
+                parsed = &ahead;
+              }
+            }
+            packer.add(batch, record, parsed);
+            if (batch.size() < kBatchRecords && batch.text.size() < kBatchBytes) return;
             if (!queue.push(std::move(batch))) throw ConsumerGone{};
             batch = queue.take_spare();
-            reader_ahead = prepare_always || queue.depth() >= kMaxBatches / 2;
+            // A few batches waiting: the analysis is behind.
+            reader_ahead = parse_always || queue.depth() >= kAheadDepth;
           },
           summaries, err);
       if (batch.size() > 0) queue.push(std::move(batch));
@@ -420,23 +397,27 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
     queue.close();
   });
 
+  input::EventStage stage(on_event);
   try {
     Batch batch;
-    model::Event event;  // the consumer's own: the handler may take its strings
+    LogRecord record;  // the consumer's own
+    model::ParsedAhead ahead;
     ShapeRefs shapes;
     while (queue.pop(batch)) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        take_event(batch, i, shapes, event);
-        on_event(event);
+        take_record(batch, i, shapes, record, ahead);
+        stage.add(record, &ahead);
       }
       queue.recycle(std::move(batch));
     }
+    stage.finish();
   } catch (...) {
     queue.cancel();
     reader.join();
     throw;
   }
   reader.join();
+  stage.count_into(summaries);
   if (reader_failure) std::rethrow_exception(reader_failure);
   return error;
 }

@@ -1,7 +1,7 @@
 // read_logs(): expands the inputs, recognises each one's format (and
-// log_line_prefix) from its first lines, runs the matching reader and
-// classifies its records with one Classifier shared by all inputs, so that a
-// rotated series reads as one stream.
+// log_line_prefix) from its first lines, runs the matching reader
+// (read_log_records) and classifies its records with one Classifier shared
+// by all inputs (EventStage), so that a rotated series reads as one stream.
 #include "cli/input/log_source.h"
 
 #include <algorithm>
@@ -171,10 +171,9 @@ std::vector<std::string> directory_files(const std::string& dir, std::string& er
 
 struct ReadState {
   const InputOptions& options;
-  const EventHandler& on_event;
+  const RecordHandler& on_record;
   std::vector<InputSummary>& summaries;
   std::ostream& err;
-  model::Classifier classifier;
   std::set<std::string> warned;
 };
 
@@ -219,14 +218,7 @@ std::string read_one(ReadState& st, ByteSource& source, const std::string& displ
   ReaderContext ctx;
   ctx.input = index;
   ctx.summary = &summary;
-  const EventHandler& on_event = st.on_event;
-  std::vector<InputSummary>& summaries = st.summaries;
-  model::EventSink sink = [&](model::Event& e) {
-    if (std::holds_alternative<model::StatementEvent>(e.body) && e.header.where.input < summaries.size())
-      ++summaries[e.header.where.input].statements;
-    on_event(e);
-  };
-  ctx.emit = [&](model::LogRecord& record) { st.classifier.add(record, sink); };
+  ctx.emit = st.on_record;
   ctx.warn = [&](const std::string& w) {
     summary.warnings.push_back(w);
     warn(st, display_name + ": " + w);
@@ -313,10 +305,37 @@ void order_by_first_time(std::vector<std::string>& inputs, const InputOptions& o
 
 }  // namespace
 
+EventStage::EventStage(const EventHandler& on_event)
+    : on_event_(on_event), sink_([this](model::Event& e) {
+        if (std::holds_alternative<model::StatementEvent>(e.body)) {
+          const std::uint32_t input = e.header.where.input;
+          if (input >= statements_.size()) statements_.resize(input + 1);
+          ++statements_[input];
+        }
+        on_event_(e);
+      }) {}
+
+void EventStage::count_into(std::vector<InputSummary>& summaries) const {
+  for (std::size_t i = 0; i < statements_.size() && i < summaries.size(); ++i) {
+    summaries[i].statements += statements_[i];
+  }
+}
+
 std::string read_logs(const std::vector<std::string>& paths, const InputOptions& options,
                       const EventHandler& on_event, std::vector<InputSummary>& summaries,
                       std::ostream& err) {
-  ReadState st{options, on_event, summaries, err, {}, {}};
+  EventStage stage(on_event);
+  std::string error = read_log_records(
+      paths, options, [&stage](model::LogRecord& record) { stage.add(record); }, summaries, err);
+  stage.finish();
+  stage.count_into(summaries);
+  return error;
+}
+
+std::string read_log_records(const std::vector<std::string>& paths, const InputOptions& options,
+                             const RecordHandler& on_record, std::vector<InputSummary>& summaries,
+                             std::ostream& err) {
+  ReadState st{options, on_record, summaries, err, {}};
   std::vector<std::string> inputs;
   std::string first_error;
   for (const std::string& path : paths) {
@@ -357,11 +376,6 @@ std::string read_logs(const std::vector<std::string>& paths, const InputOptions&
       if (inputs.size() > 1) warn(st, error);
     }
   }
-  st.classifier.finish([&](model::Event& e) {
-    if (std::holds_alternative<model::StatementEvent>(e.body) && e.header.where.input < summaries.size())
-      ++summaries[e.header.where.input].statements;
-    on_event(e);
-  });
   if (inputs.empty()) return "no input files";
   if (records == 0) return first_error.empty() ? "no log record could be read" : first_error;
   if (options.strict) {
@@ -382,14 +396,14 @@ std::string read_log_buffer(std::string_view data, const InputOptions& options,
                             std::ostream& err) {
   std::vector<InputSummary> summaries(1);
   summaries[0].path = "(buffer)";
-  ReadState st{options, on_event, summaries, err, {}, {}};
+  EventStage stage(on_event);
+  const RecordHandler classify = [&stage](model::LogRecord& record) { stage.add(record); };
+  ReadState st{options, classify, summaries, err, {}};
   std::unique_ptr<ByteSource> source = memory_byte_source(data);
   summaries[0].compression = source->compression();
   std::string error = read_one(st, *source, "(buffer)", 0);
-  st.classifier.finish([&](model::Event& e) {
-    if (std::holds_alternative<model::StatementEvent>(e.body)) ++summaries[0].statements;
-    on_event(e);
-  });
+  stage.finish();
+  stage.count_into(summaries);
   summary = summaries[0];
   return error;
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyzers/model/classify.h"
 #include "analyzers/model/event.h"
 #include "analyzers/model/log_record.h"
 
@@ -43,6 +44,8 @@ struct InputSummary {
 /// Receives classified events in log order; it may move from the event
 /// (see model::EventSink).
 using EventHandler = std::function<void(model::Event& event)>;
+/// Receives assembled records in log order (before classification).
+using RecordHandler = std::function<void(model::LogRecord& record)>;
 
 /// Reads all `paths` in order (directories expanded, rotated series joined)
 /// and calls `on_event` for each event. Summaries are appended to `summaries`
@@ -52,6 +55,40 @@ using EventHandler = std::function<void(model::Event& event)>;
 std::string read_logs(const std::vector<std::string>& paths, const InputOptions& options,
                       const EventHandler& on_event, std::vector<InputSummary>& summaries,
                       std::ostream& err);
+
+}  // namespace pgsift::cli::input
+
+namespace pgsift::cli::input {
+
+/// The classifying stage of read_logs(), for callers that read records
+/// themselves (read_log_records()): one Classifier for all inputs, so that a
+/// rotated series reads as one stream, and each input's statement count.
+class EventStage {
+ public:
+  explicit EventStage(const EventHandler& on_event);
+  EventStage(const EventStage&) = delete;
+  EventStage& operator=(const EventStage&) = delete;
+  /// Classifies one record; `ahead` is its statement text parsed ahead of time.
+  void add(const model::LogRecord& record, model::ParsedAhead* ahead = nullptr) {
+    classifier_.add(record, sink_, ahead);
+  }
+  /// Emits what the classifier still holds (end of input).
+  void finish() { classifier_.finish(sink_); }
+  /// Adds the statements counted per input to `summaries` (index = input).
+  void count_into(std::vector<InputSummary>& summaries) const;
+
+ private:
+  const EventHandler& on_event_;
+  model::Classifier classifier_;
+  std::vector<std::uint64_t> statements_;
+  model::EventSink sink_;
+};
+
+/// read_logs() without its classifying stage: `on_record` gets every
+/// assembled record, and the summaries count no statements.
+std::string read_log_records(const std::vector<std::string>& paths, const InputOptions& options,
+                             const RecordHandler& on_record, std::vector<InputSummary>& summaries,
+                             std::ostream& err);
 
 }  // namespace pgsift::cli::input
 

@@ -15,8 +15,6 @@
 
 namespace pgsift::cli::input {
 
-using RecordHandler = std::function<void(model::LogRecord& record)>;
-
 /// Shared state of one input being read.
 struct ReaderContext {
   std::uint32_t input = 0;

@@ -168,11 +168,7 @@ std::vector<std::string> digests(const std::vector<std::string>& paths, bool thr
   std::ostringstream err;
   const pgsift::cli::input::EventHandler collect = [&out](pgsift::model::Event& e) { out.push_back(digest(e)); };
   if (threaded) {
-    const pgsift::cli::analysis::EventPrepare parse = [](pgsift::model::Event& e) {
-      if (auto* s = std::get_if<pgsift::model::StatementEvent>(&e.body); s != nullptr && !s->sql.empty())
-        s->parsed = pgsift::sql::parse(s->sql);
-    };
-    pgsift::cli::analysis::read_logs_threaded(paths, {}, parse, collect, summaries, err, true);
+    pgsift::cli::analysis::read_logs_threaded(paths, {}, collect, summaries, err, true);
   } else {
     pgsift::cli::input::read_logs(paths, {}, collect, summaries, err);
   }

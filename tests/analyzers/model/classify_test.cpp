@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analyzers/model/classify.h"
+#include "analyzers/sql/statement.h"
 
 using namespace pgsift::model;
 
@@ -263,4 +264,56 @@ TEST_CASE("classify: held state stays per process when pids share a lookup slot 
   CHECK(s[4].sql == "SELECT 'new session'");
   CHECK(s[4].duration_ms == Approx(4.0));
   CHECK(run.classifier.counters().unpaired_durations == 1);
+}
+
+TEST_CASE("statement_text finds the SQL add() builds a statement from, and ParsedAhead is used only for it",
+          "[ingest]") {
+  // Every kind of statement-bearing message, and the ones that bear none.
+  const std::vector<std::pair<LogRecord, std::string>> cases{
+      {rec(1, "duration: 2.500 ms  statement: SELECT 1"), "SELECT 1"},
+      {rec(1, "statement: UPDATE t SET a = 1"), "UPDATE t SET a = 1"},
+      {rec(1, "execute S_1: SELECT $1"), "SELECT $1"},
+      {rec(1, "duration: 0.010 ms  execute <unnamed>: SELECT 2"), "SELECT 2"},
+      {rec(1, "duration: 0.010 ms  execute fetch from S_2/C_3: SELECT 3"), "SELECT 3"},
+      {rec(1, "duration: 0.010 ms  parse <unnamed>: SELECT 4"), ""},
+      {rec(1, "duration: 0.010 ms  bind S_1: SELECT 5"), ""},
+      {rec(1, "duration: 0.010 ms"), ""},
+      {rec(1, "duration: ms  statement: SELECT 6"), ""},
+      {rec(1, "connection authorized: user=a database=b"), ""},
+      {rec(1, "statement: SELECT 7", {}, LogLevel::error), ""},
+  };
+  for (const auto& [record, sql] : cases) {
+    INFO(record.message);
+    const std::string_view text = statement_text(record);
+    CHECK(std::string(text) == sql);
+    if (text.empty()) continue;
+    CHECK(text.data() >= record.message.data());
+    // add() takes the parse made ahead and builds the same statement text.
+    ParsedAhead ahead;
+    ahead.offset = static_cast<std::size_t>(text.data() - record.message.data());
+    ahead.length = text.size();
+    ahead.parsed = pgsift::sql::parse(text);
+    const auto shape = ahead.parsed.shape;
+    Run run;
+    run.classifier.add(record, [&](const Event& e) { run.events.push_back(e); }, &ahead);
+    run.finish();
+    const auto statements = run.statements();
+    REQUIRE(statements.size() == 1);
+    CHECK(statements[0].sql == sql);
+    CHECK(statements[0].parsed.shape == shape);
+    CHECK_FALSE(ahead.parsed.shape);
+  }
+  // A parse of some other span of the message is ignored, not misapplied.
+  const LogRecord record = rec(1, "duration: 1.000 ms  statement: SELECT 8");
+  ParsedAhead ahead;
+  ahead.offset = 0;
+  ahead.length = record.message.size();
+  ahead.parsed = pgsift::sql::parse("SELECT 9");
+  Run run;
+  run.classifier.add(record, [&](const Event& e) { run.events.push_back(e); }, &ahead);
+  const auto statements = run.statements();
+  REQUIRE(statements.size() == 1);
+  CHECK(statements[0].sql == "SELECT 8");
+  CHECK_FALSE(statements[0].parsed.shape);
+  CHECK(ahead.parsed.shape);
 }
