@@ -162,11 +162,17 @@ std::string digest(const pgsift::model::Event& e) {
   return out.str();
 }
 
-std::vector<std::string> digests(const std::vector<std::string>& paths, bool threaded) {
+// Statements that arrived with their SQL already parsed, in `parsed_ahead`.
+std::vector<std::string> digests(const std::vector<std::string>& paths, bool threaded,
+                                 std::size_t* parsed_ahead = nullptr) {
   std::vector<std::string> out;
   std::vector<pgsift::cli::input::InputSummary> summaries;
   std::ostringstream err;
-  const pgsift::cli::input::EventHandler collect = [&out](pgsift::model::Event& e) { out.push_back(digest(e)); };
+  const pgsift::cli::input::EventHandler collect = [&out, parsed_ahead](pgsift::model::Event& e) {
+    const auto* s = std::get_if<pgsift::model::StatementEvent>(&e.body);
+    if (parsed_ahead != nullptr && s != nullptr && s->parsed.shape) ++*parsed_ahead;
+    out.push_back(digest(e));
+  };
   if (threaded) {
     pgsift::cli::analysis::read_logs_threaded(paths, {}, collect, summaries, err, true);
   } else {
@@ -177,15 +183,21 @@ std::vector<std::string> digests(const std::vector<std::string>& paths, bool thr
 
 }  // namespace
 
-TEST_CASE("the reader thread hands over every event field and its SQL parse intact", "[cli][jobs]") {
-  // Packed batches carry header, statement, parameters and (when the reader
-  // parsed the SQL) the shape and literals; other events travel whole.
+TEST_CASE("the reader thread hands over every record field and its SQL parse intact", "[cli][jobs]") {
+  // Packed batches carry each record's header, message, detail and the
+  // rest, and (the reader parses every statement here) the shape and
+  // literals of its statement text; the events classified from them on the
+  // other side must equal one thread's, parse included.
   for (const char* log : {"/demo/shop.log", "/demo/shop.csv", "/demo/shop.json"}) {
     const std::vector<std::string> paths{std::string(FIXTURES_DIR) + log};
     INFO(log);
-    const auto one = digests(paths, false);
-    const auto two = digests(paths, true);
+    std::size_t none = 0, parsed_ahead = 0;
+    const auto one = digests(paths, false, &none);
+    const auto two = digests(paths, true, &parsed_ahead);
     REQUIRE(one.size() > 100);
     CHECK(one == two);
+    CHECK(none == 0);
+    // Every statement of the demo log carries the reader's parse.
+    CHECK(parsed_ahead == 133);
   }
 }
