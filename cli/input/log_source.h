@@ -63,6 +63,7 @@ namespace pgsift::cli::input {
 /// The classifying stage of read_logs(), for callers that read records
 /// themselves (read_log_records()): one Classifier for all inputs, so that a
 /// rotated series reads as one stream, and each input's statement count.
+/// `on_event` must outlive the stage.
 class EventStage {
  public:
   explicit EventStage(const EventHandler& on_event);
