@@ -536,14 +536,15 @@ std::string_view statement_text(const LogRecord& r) {
   if (consume(m, "duration: ")) {
     // Past the number without reading it (the classifier does): should the
     // two ever disagree, add() finds the text elsewhere and ignores `ahead`.
-    std::size_t digits = 0;
-    while (digits < m.size() && ((m[digits] >= '0' && m[digits] <= '9') || m[digits] == '.')) ++digits;
-    m.remove_prefix(digits);
-    if (digits == 0 || !consume(m, " ms")) return {};
+    const std::size_t space = m.find(' ');
+    if (space == 0 || space == std::string_view::npos) return {};
+    m.remove_prefix(space);
+    if (!consume(m, " ms")) return {};
     skip_spaces(m);
-  } else if (!starts_with(m, "statement: ") && !starts_with(m, "execute ")) {
-    return {};
   }
+  // Statements and executions, not parse or bind lines (2 of 3 records of
+  // the extended protocol): those start with another letter.
+  if (m.empty() || (m.front() != 's' && m.front() != 'e')) return {};
   const Execution x = parse_execution(m);
   return x.kind == Execution::Kind::statement || x.kind == Execution::Kind::execute ? x.sql
                                                                                     : std::string_view{};
