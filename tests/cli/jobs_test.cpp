@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -200,4 +201,42 @@ TEST_CASE("the reader thread hands over every record field and its SQL parse int
     // Every statement of the demo log carries the reader's parse.
     CHECK(parsed_ahead == 133);
   }
+}
+
+TEST_CASE("an analysis that fails while the reader is ahead stops both threads", "[cli][jobs]") {
+  // The demo log 100 times over is more than the batch ring holds, so the
+  // reader is blocked on a full ring (or filling the next slot) when the
+  // handler throws: the exception must come out of read_logs_threaded, the
+  // reader must stop instead of waiting for a consumer that is gone, and a
+  // second run on the same thread must work.
+  std::ifstream in(std::string(FIXTURES_DIR) + "/demo/shop.log", std::ios::binary);
+  std::stringstream demo;
+  demo << in.rdbuf();
+  const fs::path big = fs::temp_directory_path() / ("pgsift-jobs-fail-" + std::to_string(::getpid()) + ".log");
+  {
+    std::ofstream out(big, std::ios::binary);
+    for (int i = 0; i < 100; ++i) out << demo.str();
+  }
+  const std::vector<std::string> paths{big.string()};
+  for (const std::size_t fail_at : {std::size_t{1}, std::size_t{700}, std::size_t{20000}}) {
+    INFO(fail_at);
+    std::size_t seen = 0;
+    const pgsift::cli::input::EventHandler failing = [&seen, fail_at](pgsift::model::Event&) {
+      if (++seen == fail_at) throw std::runtime_error("analysis failed");
+    };
+    std::vector<pgsift::cli::input::InputSummary> summaries;
+    std::ostringstream err;
+    CHECK_THROWS_WITH(pgsift::cli::analysis::read_logs_threaded(paths, {}, failing, summaries, err),
+                      "analysis failed");
+    CHECK(seen == fail_at);
+  }
+  std::size_t events = 0;
+  const pgsift::cli::input::EventHandler count = [&events](pgsift::model::Event&) { ++events; };
+  std::vector<pgsift::cli::input::InputSummary> summaries;
+  std::ostringstream err;
+  CHECK(pgsift::cli::analysis::read_logs_threaded(paths, {}, count, summaries, err).empty());
+  fs::remove(big);
+  REQUIRE(summaries.size() == 1);
+  CHECK(events == summaries[0].records);
+  CHECK(events > 30000);
 }
