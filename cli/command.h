@@ -19,6 +19,9 @@ namespace pgsift::cli {
 struct CommandIo {
   std::ostream& out;
   std::ostream& err;
+  /// The process exits when the command returns (main, not a test): a
+  /// command may leave its working state for the operating system to reclaim.
+  bool process_exits = false;
 };
 
 using CommandRunner = std::function<ExitCode()>;

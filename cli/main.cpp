@@ -5,5 +5,5 @@
 
 int main(int argc, char** argv) {
   pgsift::cli::tune_heap();
-  return pgsift::cli::run(argc, argv, std::cout, std::cerr);
+  return pgsift::cli::run(argc, argv, std::cout, std::cerr, /*process_exits=*/true);
 }

@@ -53,7 +53,8 @@ int handle_parse_error(const CLI::ParseError& e, const CLI::App& app, std::ostre
 
 }  // namespace
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        bool process_exits) {
   try {
     CLI::App app{kDescription, "pgsift"};
     app.footer(kFooter);
@@ -61,7 +62,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     app.require_subcommand(0, 1);
     app.fallthrough(false);
 
-    CommandIo io{out, err};
+    CommandIo io{out, err, process_exits};
     std::map<const CLI::App*, CommandRunner> runners;
     for (const CommandSpec& spec : command_table()) {
       CLI::App* sub = app.add_subcommand(std::string(spec.name), std::string(spec.summary));

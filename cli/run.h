@@ -7,7 +7,9 @@
 namespace pgsift::cli {
 
 /// Runs pgsift with `argv`; returns the process exit status (0, 1 or 2).
-/// Never throws.
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+/// Never throws. `process_exits`: the caller exits right after (main), so
+/// what the command built need not be freed (CommandIo::process_exits).
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        bool process_exits = false);
 
 }  // namespace pgsift::cli

@@ -67,10 +67,39 @@ std::string prepare_rules(const AnalysisRequest& request, core::FindingSink& sin
   return "";
 }
 
-AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
-  AnalysisResult result;
+namespace {
+
+// What analyze_logs works with: freed on return, or kept until the process
+// exits (AnalysisRequest::process_exits).
+struct WorkingState {
   FindingCollector collector;
   RuleRun run;
+  core::SuppressionIndex suppressions;
+};
+
+// Reachable from a global, so leak checkers see retired state as in use.
+std::vector<std::unique_ptr<WorkingState>>* g_retired = nullptr;
+
+struct RetireOnReturn {
+  std::unique_ptr<WorkingState>& state;
+  bool retire;
+  ~RetireOnReturn() {
+    if (!retire) return;
+    if (g_retired == nullptr) g_retired = new std::vector<std::unique_ptr<WorkingState>>();
+    g_retired->push_back(std::move(state));
+  }
+};
+
+}  // namespace
+
+std::size_t retired_analyses() { return g_retired == nullptr ? 0 : g_retired->size(); }
+
+AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
+  AnalysisResult result;
+  auto state = std::make_unique<WorkingState>();
+  const RetireOnReturn retire{state, request.process_exits};
+  FindingCollector& collector = state->collector;
+  RuleRun& run = state->run;
   result.error = prepare_rules(request, collector, run, err);
   if (!result.error.empty()) return result;
   const std::vector<const core::RuleEntry*>& selected = run.selected;
@@ -82,7 +111,7 @@ AnalysisResult analyze_logs(const AnalysisRequest& request, std::ostream& err) {
 
   // Inline `pgsift:ignore` comments are dropped from normalized SQL, so the
   // raw text of each event is looked at as it streams by (gate).
-  core::SuppressionIndex suppressions;
+  core::SuppressionIndex& suppressions = state->suppressions;
   // Each event is spent once analysed (with two threads it is the consumer's
   // own copy), so the tracker takes its strings instead of copying them.
   const input::EventHandler analyse = [&tracker, &suppressions](model::Event& event) {

@@ -105,6 +105,7 @@ ExitCode run_analyze(AnalyzeOptions& options, CommandIo io) {
     print_error(io.err, error);
     return ExitCode::cannot_run;
   }
+  options.request.process_exits = io.process_exits;
   analysis::AnalysisResult result =
       options.follow.enabled
           ? live::follow_analyze(options.request, options.follow,

@@ -240,3 +240,23 @@ TEST_CASE("an analysis that fails while the reader is ahead stops both threads",
   CHECK(events == summaries[0].records);
   CHECK(events > 30000);
 }
+
+TEST_CASE("an analysis in a process that exits keeps its working state until the exit",
+          "[cli][jobs]") {
+  // The CLI's analyze (CommandIo::process_exits) leaves sessions, shapes and
+  // rule tables to the operating system; tests and other callers free them.
+  AnalysisRequest request;
+  request.paths = {std::string(FIXTURES_DIR) + "/demo/shop.log"};
+  std::ostringstream err;
+  const std::size_t before = pgsift::cli::analysis::retired_analyses();
+  const AnalysisResult freed = pgsift::cli::analysis::analyze_logs(request, err);
+  CHECK(pgsift::cli::analysis::retired_analyses() == before);
+  request.process_exits = true;
+  const AnalysisResult kept = pgsift::cli::analysis::analyze_logs(request, err);
+  CHECK(pgsift::cli::analysis::retired_analyses() == before + 1);
+  std::ostringstream a, b;
+  pgsift::cli::report::render_json(freed.report, a);
+  pgsift::cli::report::render_json(kept.report, b);
+  CHECK(a.str() == b.str());
+  CHECK(!kept.report.findings.empty());
+}
