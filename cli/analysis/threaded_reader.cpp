@@ -287,12 +287,11 @@ void spin_until(const Ready& ready) {
 // The batches live in a fixed ring of slots, filled and read in place: the
 // reader fills the slot after the last one it sent, the consumer reads and
 // clears the oldest one sent. No batch memory is freed or allocated once the
-// ring is warm, and none allocated by one thread is ever freed by the other:
-// glibc would then write the reader's arena (chunk headers, bins) from the
-// consumer's core, next to data the reader writes on every line, and the
-// reader's stores would stall on lines taken away (with a queue that freed
-// its nodes on the consumer's side, a fifth of the reader's time went to one
-// store in the prefix matcher).
+// ring is warm, and none allocated by one thread is ever freed by the other
+// (glibc would then write the reader's arena, chunk headers and bins, from
+// the consumer's core). With a queue that freed its nodes and dropped spare
+// batches on the consumer's side, a fifth of the reader's time went to one
+// stalled store in the prefix matcher; with the ring, that stall is gone.
 class BatchQueue {
  public:
   // The slot to fill next: blocks while every slot is sent or being read;
