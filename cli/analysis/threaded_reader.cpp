@@ -334,12 +334,12 @@ void spin_until(const Ready& ready) {
 // Single producer, single consumer; batches keep log order. Each side polls
 // briefly before it waits (spin_until).
 //
-// The batches live in a fixed ring of slots, filled and read in place: the
-// reader fills the slot after the last one it sent, the consumer reads and
-// clears the oldest one sent. No batch memory is freed or allocated once the
-// ring is warm, and none allocated by one thread is ever freed by the other
-// (glibc would then write the reader's arena, chunk headers and bins, from
-// the consumer's core). With a queue that freed its nodes and dropped spare
+// The batches live in a fixed ring of slots: the reader copies each packed
+// batch into the slot after the last one it sent (publish_batch), the
+// consumer reads the oldest one sent in place and writes nothing to it. No
+// batch memory is freed or allocated once the ring is warm, and none
+// allocated by one thread is ever freed by the other (glibc would then write
+// the reader's arena, chunk headers and bins, from the consumer's core). With a queue that freed its nodes and dropped spare
 // batches on the consumer's side, a fifth of the reader's time went to one
 // stalled store in the prefix matcher; with the ring, that stall is gone.
 class BatchQueue {

@@ -67,6 +67,17 @@ void check_same(const std::vector<std::string>& paths) {
   CHECK(one.json == two.json);
 }
 
+// The demo log `times` over, in a temporary file named after `name`.
+fs::path repeated_demo_log(int times, const std::string& name) {
+  std::ifstream in(std::string(FIXTURES_DIR) + "/demo/shop.log", std::ios::binary);
+  std::stringstream demo;
+  demo << in.rdbuf();
+  const fs::path path = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".log");
+  std::ofstream out(path, std::ios::binary);
+  for (int i = 0; i < times; ++i) out << demo.str();
+  return path;
+}
+
 }  // namespace
 
 TEST_CASE("analyze --jobs 2 reports exactly what one thread reports, on every fixture log",
@@ -98,14 +109,7 @@ TEST_CASE("analyze --jobs 2 equals one thread when thousands of events are in fl
   // The demo log 200 times over (19 MB, 64,000 events, 125 batches): far
   // more than the queue holds (32 batches), so the reader blocks on a full
   // queue and takes on SQL parsing when the analysis falls behind.
-  std::ifstream in(std::string(FIXTURES_DIR) + "/demo/shop.log", std::ios::binary);
-  std::stringstream demo;
-  demo << in.rdbuf();
-  const fs::path big = fs::temp_directory_path() / ("pgsift-jobs-" + std::to_string(::getpid()) + ".log");
-  {
-    std::ofstream out(big, std::ios::binary);
-    for (int i = 0; i < 200; ++i) out << demo.str();
-  }
+  const fs::path big = repeated_demo_log(200, "pgsift-jobs");
   const Outcome one = run({big.string()}, 1);
   const Outcome two = run({big.string()}, 2);
   const Outcome automatic = run({big.string()}, 0);
@@ -209,14 +213,7 @@ TEST_CASE("an analysis that fails while the reader is ahead stops both threads",
   // handler throws: the exception must come out of read_logs_threaded, the
   // reader must stop instead of waiting for a consumer that is gone, and a
   // second run on the same thread must work.
-  std::ifstream in(std::string(FIXTURES_DIR) + "/demo/shop.log", std::ios::binary);
-  std::stringstream demo;
-  demo << in.rdbuf();
-  const fs::path big = fs::temp_directory_path() / ("pgsift-jobs-fail-" + std::to_string(::getpid()) + ".log");
-  {
-    std::ofstream out(big, std::ios::binary);
-    for (int i = 0; i < 100; ++i) out << demo.str();
-  }
+  const fs::path big = repeated_demo_log(100, "pgsift-jobs-fail");
   const std::vector<std::string> paths{big.string()};
   for (const std::size_t fail_at : {std::size_t{1}, std::size_t{700}, std::size_t{20000}}) {
     INFO(fail_at);
