@@ -136,20 +136,22 @@ struct SessionTracker::Recycled {
     // every execution three times.
     if (is_explicit) list.reserve(kExplicitRoom);
   }
-  void refill(std::string& text) {
-    if (texts.empty()) return;
-    text = std::move(texts.back());
-    texts.pop_back();
-  }
-  void refill(std::vector<std::string>& literals) {
-    if (literal_lists.empty()) return;
-    literals = std::move(literal_lists.back());
-    literal_lists.pop_back();
-  }
-  void refill(std::vector<std::optional<std::string>>& parameters) {
-    if (parameter_lists.empty()) return;
-    parameters = std::move(parameter_lists.back());
-    parameter_lists.pop_back();
+  void refill(std::string& text) { take(texts, text); }
+  void refill(std::vector<std::string>& literals) { take(literal_lists, literals); }
+  void refill(std::vector<std::optional<std::string>>& parameters) { take(parameter_lists, parameters); }
+
+ private:
+  // Pools are taken from one statement at a time, between which the
+  // analysis has moved much else through the cache, and were filled a whole
+  // unit earlier: the entry taken next is loaded ahead (perf put a third of
+  // on_statement's samples on loading the top of these pools).
+  static constexpr std::size_t kAhead = 4;
+  template <typename T>
+  static void take(std::vector<T>& pool, T& into) {
+    if (pool.empty()) return;
+    into = std::move(pool.back());
+    pool.pop_back();
+    if (pool.size() > kAhead) __builtin_prefetch(pool.data() + pool.size() - kAhead);
   }
 };
 
