@@ -68,3 +68,25 @@ TEST_CASE("tune_heap advises the heap and a reading thread's arena for huge page
   CHECK(thread_advised > 0);
   CHECK(thread_block_advised);
 }
+
+TEST_CASE("huge_page_spacer moves the next chunk of a heap to the huge page boundary", "[heap]") {
+  using pgsift::cli::huge_page_spacer;
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const std::uintptr_t boundary = std::uintptr_t{0x7f0000000000} + 5 * kHuge;
+  for (const std::uintptr_t gap : {kHuge - 16, kHuge / 2, std::uintptr_t{16} << 10, std::uintptr_t{40000}, std::uintptr_t{16400}}) {
+    const std::uintptr_t next = boundary - gap;
+    const std::size_t request = huge_page_spacer(next);
+    // glibc: the chunk starts 16 bytes before `next` and spans the request
+    // plus 8, rounded up to 16; the next chunk's memory is 16 bytes in.
+    const std::uintptr_t chunk_end = next - 16 + ((request + 8 + 15) & ~std::uintptr_t{15});
+    CHECK(chunk_end < boundary);                 // its header below the boundary (one page)
+    CHECK(chunk_end + 16 + 64 > boundary);       // and its memory from just below it on
+  }
+  // Closer than 16 KB (or on it): to the boundary after.
+  for (const std::uintptr_t next : {boundary, boundary - 4096}) {
+    const std::size_t request = huge_page_spacer(next);
+    const std::uintptr_t chunk_end = next - 16 + ((request + 8 + 15) & ~std::uintptr_t{15});
+    CHECK(chunk_end < boundary + kHuge);
+    CHECK(chunk_end + 16 + 64 > boundary + kHuge);
+  }
+}
