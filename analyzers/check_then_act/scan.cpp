@@ -563,7 +563,10 @@ class Scanner {
   std::vector<Candidate> run() {
     for (std::size_t t = 0; t < unit_.transactions.size(); ++t) {
       begin_transaction(t);
-      for (const auto& e : unit_.transactions[t].executions) {
+      const std::vector<model::Execution>& executions = unit_.transactions[t].executions;
+      for (std::size_t i = 0; i < executions.size(); ++i) {
+        if (i + kValuesAhead < executions.size()) prefetch_values(executions[i + kValuesAhead]);
+        const model::Execution& e = executions[i];
         if (!e.parsed.shape || e.statement_index >= e.parsed.shape->statements.size()) continue;
         on_execution(t, e);
         ++position_;
@@ -573,6 +576,17 @@ class Scanner {
   }
 
  private:
+  // The literal and parameter lists of an execution are blocks of their own,
+  // allocated when the statement was logged: by the time its unit is
+  // scanned they have left the cache, and resolving the footprint's values
+  // waited on them (perf: most of add_value's samples, 4% of a one-thread
+  // run). They are loaded this many executions ahead.
+  static constexpr std::size_t kValuesAhead = 2;
+  static void prefetch_values(const model::Execution& e) {
+    if (!e.parsed.literals.empty()) __builtin_prefetch(e.parsed.literals.data());
+    if (!e.parameters.empty()) __builtin_prefetch(e.parameters.data());
+  }
+
   TransactionState& txn(std::size_t t) { return s_.txns[t]; }
   const TransactionState& txn(std::size_t t) const { return s_.txns[t]; }
 
