@@ -27,7 +27,7 @@ struct AnalysisRequest {
   /// --jobs: 1 reads and analyses on one thread; 2 or more read (and parse
   /// the SQL when the analysis falls behind) on a second thread; 0 picks 2
   /// when the machine has 2 cores.
-  /// One by default: two threads are 1.5-1.6x faster on the benchmark
+  /// One by default: two threads are about 1.6x faster on the benchmark
   /// machine but keep both cores busy (README, Performance).
   unsigned jobs = 1;
   /// The process exits once the report is out (the CLI's analyze): the
