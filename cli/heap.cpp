@@ -11,11 +11,13 @@
 #endif
 
 namespace pgsift::cli {
+namespace {
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+}  // namespace
 
 #ifdef PGSIFT_TUNE_HEAP
 namespace {
 
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kTopPad = std::size_t{64} << 20;
 // glibc maps each heap of a thread's arena as one region of this size,
 // aligned to it (HEAP_MAX_SIZE: twice the largest mmap threshold on 64-bit).
@@ -89,9 +91,8 @@ std::size_t tune_thread_heap() { return 0; }
 #endif
 
 std::size_t huge_page_spacer(std::uintptr_t next) {
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
   constexpr std::uintptr_t kMinSpacer = std::uintptr_t{16} << 10;  // closer: the boundary after
-  const std::uintptr_t boundary = (next + kMinSpacer + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t boundary = (next + kMinSpacer + kHugePage - 1) & ~std::uintptr_t{kHugePage - 1};
   // glibc's chunk for a request of n bytes spans n + 8 rounded up to 16,
   // from 16 bytes before the memory it returns: the next chunk's header then
   // sits just below the boundary and its memory starts just after it.

@@ -92,7 +92,7 @@ class Text {
  private:
   void grow(std::size_t room) {
     const std::size_t capacity = std::max(2 * capacity_, std::max<std::size_t>(size_ + room, 64 << 10));
-    auto data = std::make_unique<char[]>(capacity);
+    auto data = std::make_unique_for_overwrite<char[]>(capacity);
     if (size_ != 0) std::memcpy(data.get(), data_.get(), size_);
     data_ = std::move(data);
     capacity_ = capacity;
@@ -176,7 +176,7 @@ class SentArray {
   void assign(const T* from, std::size_t n) {
     if (n > capacity_) {
       capacity_ = std::max(n, 2 * capacity_);
-      data_ = std::make_unique<T[]>(capacity_);
+      data_ = std::make_unique_for_overwrite<T[]>(capacity_);  // stream_copy writes it
     }
     stream_copy(data_.get(), from, n * sizeof(T));
   }
@@ -339,9 +339,10 @@ void spin_until(const Ready& ready) {
 // consumer reads the oldest one sent in place and writes nothing to it. No
 // batch memory is freed or allocated once the ring is warm, and none
 // allocated by one thread is ever freed by the other (glibc would then write
-// the reader's arena, chunk headers and bins, from the consumer's core). With a queue that freed its nodes and dropped spare
-// batches on the consumer's side, a fifth of the reader's time went to one
-// stalled store in the prefix matcher; with the ring, that stall is gone.
+// the reader's arena, chunk headers and bins, from the consumer's core).
+// With a queue that freed its nodes and dropped spare batches on the
+// consumer's side, a fifth of the reader's time went to one stalled store in
+// the prefix matcher; with the ring, that stall is gone.
 class BatchQueue {
  public:
   // The slot to fill next: blocks while every slot is sent or being read;
