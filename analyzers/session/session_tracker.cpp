@@ -232,7 +232,8 @@ std::string TrackerOptions::from_options(const core::OptionMap& options, Tracker
       out.unit_gap_us = static_cast<Timestamp>(number * model::kMicrosPerMilli);
     } else if (key == "session.timeout-s") {
       out.session_timeout_us = static_cast<Timestamp>(number * model::kMicrosPerSecond);
-    } else if (key == "session.max-unit-statements" && number >= 1) {
+    } else if (key == "session.max-unit-statements") {
+      if (number < 1) return "option '" + key + "': expected a number >= 1, got '" + value + "'";
       out.max_unit_executions = static_cast<std::size_t>(number);
     } else {
       return "unknown option '" + key +

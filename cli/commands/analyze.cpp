@@ -191,7 +191,7 @@ CommandRunner setup_analyze(CLI::App& sub, CommandIo io) {
       ->group("Selection");
   sub.add_option("-o,--option", request.options,
                  "Rule option RULE.KEY=VALUE, e.g. n-plus-one.min-repetitions=5; "
-                 "session.unit-gap-ms=N (see 'pgsift rules ID')")
+                 "session.unit-gap-ms=N, session.max-unit-statements=N (see 'pgsift rules ID')")
       ->group("Selection");
   sub.add_option("--report", options->reports,
                  "Report FORMAT[:PATH], repeatable; formats: " + format_list() + " (default: text)")

@@ -275,6 +275,19 @@ TEST_CASE("session: long units are handed over in bounded pieces", "[session]") 
   CHECK(run.rule.units.size() == 10);
 }
 
+TEST_CASE("session: session.* options set the tracker's bounds and reject bad values", "[session]") {
+  pgsift::session::TrackerOptions options;
+  CHECK(pgsift::session::TrackerOptions::from_options(
+            {{"session.max-unit-statements", "250"}, {"session.unit-gap-ms", "40"}}, options) == "");
+  CHECK(options.max_unit_executions == 250);
+  CHECK(options.unit_gap_us == 40 * pgsift::model::kMicrosPerMilli);
+  CHECK(pgsift::session::TrackerOptions::from_options({{"session.max-unit-statements", "0"}}, options) ==
+        "option 'session.max-unit-statements': expected a number >= 1, got '0'");
+  CHECK(options.max_unit_executions == 250);
+  CHECK(pgsift::session::TrackerOptions::from_options({{"session.max-units", "9"}}, options) ==
+        "unknown option 'session.max-units' (session options: unit-gap-ms, timeout-s, max-unit-statements)");
+}
+
 TEST_CASE("session: coverage is complete for a log of every statement with durations",
           "[session]") {
   EventScript s;

@@ -143,6 +143,10 @@ TEST_CASE("analyze: --option sets rule thresholds and rejects bad ones", "[cli][
   CHECK(unknown.status == 2);
   CHECK(contains(unknown.err, "has no option 'bogus'"));
   CHECK(run_pgsift({"analyze", "--option", "session.unit-gap-ms=x", log}).status == 2);
+  CHECK(run_pgsift({"analyze", "-o", "session.max-unit-statements=100", log}).status == 1);
+  auto no_units = run_pgsift({"analyze", "-o", "session.max-unit-statements=0", log});
+  CHECK(no_units.status == 2);
+  CHECK(contains(no_units.err, "session.max-unit-statements': expected a number >= 1"));
 }
 
 TEST_CASE("analyze: a missing input is a one-line error with exit 2", "[cli][analyze]") {
