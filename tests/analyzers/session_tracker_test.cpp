@@ -275,6 +275,17 @@ TEST_CASE("session: long units are handed over in bounded pieces", "[session]") 
   CHECK(run.rule.units.size() == 10);
 }
 
+TEST_CASE("session: by default a unit closes after 2000 statements (pgsift(1), -o)", "[session]") {
+  EventScript s;
+  s.as(101).connect();
+  for (int i = 0; i < 4500; ++i) s.sql("SELECT " + std::to_string(i));
+  Run run;
+  run.feed(s);
+  REQUIRE(run.rule.units.size() == 3);
+  CHECK(run.rule.units[0].unit.transactions.size() == 2000);
+  CHECK(run.rule.units[2].unit.transactions.size() == 500);
+}
+
 TEST_CASE("session: session.* options set the tracker's bounds and reject bad values", "[session]") {
   pgsift::session::TrackerOptions options;
   CHECK(pgsift::session::TrackerOptions::from_options(
