@@ -19,6 +19,7 @@
 #include "analyzers/model/classify.h"
 #include "cli/analysis/stream_copy.h"
 #include "cli/heap.h"
+#include "cli/input/read_ahead.h"
 #include "cli/input/text_fields.h"
 
 namespace pgsift::cli::analysis {
@@ -320,10 +321,16 @@ void take_record(const SentBatch& batch, std::size_t i, ShapeRefs& shapes, LogRe
 // take longer than the other thread needs to finish a batch (~0.2 ms).
 constexpr auto kSpin = std::chrono::microseconds(500);
 
-template <typename Ready>
-void spin_until(const Ready& ready) {
-  const auto until = std::chrono::steady_clock::now() + kSpin;
+// Meanwhile it does `work` while there is some (work() returns false when
+// there is none), and the clock starts again after each piece of it.
+template <typename Ready, typename Work>
+void spin_until(const Ready& ready, const Work& work) {
+  auto until = std::chrono::steady_clock::now() + kSpin;
   for (unsigned i = 1; !ready(); ++i) {
+    if (work()) {
+      until = std::chrono::steady_clock::now() + kSpin;
+      continue;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -348,7 +355,8 @@ class BatchQueue {
   // The slot to fill next: blocks while every slot is sent or being read;
   // nullptr once the consumer has given up.
   SentBatch* to_fill() {
-    spin_until([this] { return depth_.load(std::memory_order_acquire) < kMaxBatches || stopped_.load(); });
+    spin_until([this] { return depth_.load(std::memory_order_acquire) < kMaxBatches || stopped_.load(); },
+               [] { return false; });
     std::unique_lock<std::mutex> lock(mu_);
     not_full_.wait(lock, [this] { return cancelled_ || sent_ - done_ < kMaxBatches; });
     if (cancelled_) return nullptr;
@@ -363,10 +371,11 @@ class BatchQueue {
     not_empty_.notify_one();
   }
 
-  // The oldest slot sent, to read; blocks while none is; nullptr at the end
-  // of the stream.
-  const SentBatch* to_read() {
-    spin_until([this] { return depth_.load(std::memory_order_acquire) > 0 || stopped_.load(); });
+  // The oldest slot sent, to read; blocks while none is (reading the input
+  // ahead for the reader meanwhile); nullptr at the end of the stream.
+  const SentBatch* to_read(input::ReadAhead& read_ahead) {
+    spin_until([this] { return depth_.load(std::memory_order_acquire) > 0 || stopped_.load(); },
+               [&read_ahead] { return read_ahead.help(); });
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait(lock, [this] { return closed_ || sent_ != done_; });
     if (sent_ == done_) return nullptr;
@@ -427,6 +436,9 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
                                std::vector<input::InputSummary>& summaries, std::ostream& err,
                                bool parse_always) {
   BatchQueue queue;
+  // The reader reads the input through it; this thread reads ahead into it
+  // while it waits for a batch.
+  input::ReadAhead read_ahead;
   std::string error;
   std::exception_ptr reader_failure;
   std::thread reader([&] {
@@ -467,7 +479,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
             // A few batches waiting: the analysis is behind.
             reader_ahead = parse_always || queue.depth() >= kAheadDepth;
           },
-          summaries, err);
+          summaries, err, &read_ahead);
       if (batch.size() > 0) send();
     } catch (const ConsumerGone&) {
       // The consumer's exception is the one that matters.
@@ -482,7 +494,7 @@ std::string read_logs_threaded(const std::vector<std::string>& paths,
     LogRecord record;  // the consumer's own
     model::ParsedAhead ahead;
     ShapeRefs shapes;
-    while (const SentBatch* batch = queue.to_read()) {
+    while (const SentBatch* batch = queue.to_read(read_ahead)) {
       for (std::size_t i = 0; i < batch->size; ++i) {
         take_record(*batch, i, shapes, record, ahead);
         stage.add(record, &ahead);

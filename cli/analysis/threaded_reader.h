@@ -3,7 +3,8 @@
 // assembly), and the calling thread classifies them into events and runs
 // the session tracker and the rules, in log order. Parsing a statement's SQL
 // can be done by either side: the reader does it (model::ParsedAhead) only
-// while the consumer is the slower stage, which keeps both cores busy.
+// while the consumer is the slower stage; and while the consumer waits for
+// records, it reads the input ahead for the reader (input::ReadAhead).
 // Records cross in packed batches (their strings in one buffer, header
 // fields only when they change, rebuilt by the consumer into its own record)
 // through a bounded queue that each side polls briefly before it sleeps, so

@@ -9,11 +9,13 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "analyzers/model/classify.h"
 #include "cli/input/byte_source.h"
 #include "cli/input/line_reader.h"
 #include "cli/input/log_line_prefix.h"
+#include "cli/input/read_ahead.h"
 #include "cli/input/reader.h"
 #include "cli/input/timestamp.h"
 
@@ -334,7 +336,7 @@ std::string read_logs(const std::vector<std::string>& paths, const InputOptions&
 
 std::string read_log_records(const std::vector<std::string>& paths, const InputOptions& options,
                              const RecordHandler& on_record, std::vector<InputSummary>& summaries,
-                             std::ostream& err) {
+                             std::ostream& err, ReadAhead* read_ahead) {
   ReadState st{options, on_record, summaries, err, {}};
   std::vector<std::string> inputs;
   std::string first_error;
@@ -367,6 +369,9 @@ std::string read_log_records(const std::vector<std::string>& paths, const InputO
       error = open_error;
     } else {
       summaries[index].compression = source->compression();
+      // Not standard input: a pipe's writer may pause, and the analysis
+      // thread must not wait there for it.
+      if (read_ahead != nullptr && path != "-") source = read_ahead->wrap(std::move(source));
       error = read_one(st, *source, summaries[index].path, index);
     }
     records += summaries[index].records;

@@ -85,11 +85,15 @@ class EventStage {
   model::EventSink sink_;
 };
 
+class ReadAhead;
+
 /// read_logs() without its classifying stage: `on_record` gets every
-/// assembled record, and the summaries count no statements.
+/// assembled record, and the summaries count no statements. With
+/// `read_ahead`, each input file (not standard input) is read through it:
+/// another thread may then read its blocks ahead.
 std::string read_log_records(const std::vector<std::string>& paths, const InputOptions& options,
                              const RecordHandler& on_record, std::vector<InputSummary>& summaries,
-                             std::ostream& err);
+                             std::ostream& err, ReadAhead* read_ahead = nullptr);
 
 }  // namespace pgsift::cli::input
 

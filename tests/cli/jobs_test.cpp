@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -119,6 +120,33 @@ TEST_CASE("analyze --jobs 2 equals one thread when thousands of events are in fl
   CHECK(one.stats == two.stats);
   CHECK(one.json == two.json);
   CHECK(one.json == automatic.json);
+}
+
+TEST_CASE("analyze --jobs 2 equals one thread on compressed input, whole and cut short",
+          "[cli][jobs]") {
+  // 19 MB of log, decompressed on the reader's thread (input::ReadAhead
+  // leaves compressed input to it). Cut short, the input must end where it
+  // ends with one thread, with the same warning.
+  const fs::path big = repeated_demo_log(200, "pgsift-jobs-gz");
+  const std::string gz = big.string() + ".gz", cut = big.string() + ".cut.gz";
+  REQUIRE(std::system(("gzip -1 -c " + big.string() + " > " + gz).c_str()) == 0);
+  REQUIRE(std::system(("head -c " + std::to_string(fs::file_size(gz) / 2) + " " + gz + " > " + cut).c_str()) == 0);
+  fs::remove(big);
+  const Outcome whole_one = run({gz}, 1), whole_two = run({gz}, 2);
+  const Outcome cut_one = run({cut}, 1), cut_two = run({cut}, 2);
+  fs::remove(gz);
+  fs::remove(cut);
+  REQUIRE(whole_one.error.empty());
+  CHECK(whole_one.executions == 200 * 133);
+  CHECK(whole_one.json == whole_two.json);
+  CHECK(whole_one.stats == whole_two.stats);
+  REQUIRE(cut_one.error.empty());
+  CHECK(cut_one.executions < 150 * 133);
+  CHECK(cut_one.executions > 50 * 133);
+  CHECK(cut_one.warnings.find("ends early") != std::string::npos);
+  CHECK(cut_one.warnings == cut_two.warnings);
+  CHECK(cut_one.json == cut_two.json);
+  CHECK(cut_one.stats == cut_two.stats);
 }
 
 TEST_CASE("analyze --jobs 2 reports an unreadable input like one thread", "[cli][jobs]") {
