@@ -27,7 +27,7 @@ struct AnalysisRequest {
   /// --jobs: 1 reads and analyses on one thread; 2 or more read (and parse
   /// the SQL when the analysis falls behind) on a second thread; 0 picks 2
   /// when the machine has 2 cores.
-  /// One by default: two threads are about 1.5x faster on the benchmark
+  /// One by default: two threads are about 1.6x faster on the benchmark
   /// machine (1.0-2.1x from one minute of its VM to the next) but keep
   /// both cores busy (README, Performance).
   unsigned jobs = 1;
