@@ -12,10 +12,12 @@ class ReadAhead::Source final : public ByteSource {
     compression_ = inner_->compression();
     std::lock_guard<std::mutex> lock(owner_.mu_);
     owner_.current_ = this;
+    owner_.open_.store(compression_.empty(), std::memory_order_relaxed);
   }
   ~Source() override {
     std::lock_guard<std::mutex> lock(owner_.mu_);
     owner_.current_ = nullptr;
+    owner_.open_.store(false, std::memory_order_relaxed);
     // Blocks of an input left unread (it was given up) are dropped.
     owner_.consumed_.store(owner_.produced_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
@@ -47,6 +49,7 @@ class ReadAhead::Source final : public ByteSource {
   // The input is exhausted: its error, if any, becomes this source's. mu_ held.
   void finish_locked() {
     eof_ = true;
+    owner_.open_.store(false, std::memory_order_relaxed);
     error_ = inner_->error();
     truncated_ = inner_->truncated();
   }
@@ -68,6 +71,11 @@ std::unique_ptr<ByteSource> ReadAhead::wrap(std::unique_ptr<ByteSource> inner) {
 }
 
 bool ReadAhead::help() {
+  // Unlocked looks first (fill_locked() looks again under the lock).
+  if (!open_.load(std::memory_order_relaxed) ||
+      produced_.load(std::memory_order_relaxed) - consumed_.load(std::memory_order_relaxed) >= kBlocks) {
+    return false;
+  }
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock() || current_ == nullptr || !current_->compression().empty()) return false;
   return fill_locked();

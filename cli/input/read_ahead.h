@@ -68,6 +68,10 @@ class ReadAhead {
 
   std::mutex mu_;              // serialises every read from the input
   Source* current_ = nullptr;  // the input being read (guarded by mu_)
+  // An uncompressed input is being read and has not ended: help() looks
+  // here and at the ring before it touches the lock, as it is called again
+  // and again while the other thread waits.
+  std::atomic<bool> open_{false};
   Block blocks_[kBlocks];
   // Single producer (whoever holds mu_), single consumer (the parsing thread).
   std::atomic<std::size_t> produced_{0};
