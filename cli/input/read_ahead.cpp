@@ -77,13 +77,12 @@ bool ReadAhead::help() {
     return false;
   }
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || current_ == nullptr || !current_->compression().empty()) return false;
+  if (!lock.owns_lock() || !open_.load(std::memory_order_relaxed)) return false;
   return fill_locked();
 }
 
 bool ReadAhead::fill_locked() {
   Source& source = *current_;
-  if (source.eof_) return false;
   const std::size_t at = produced_.load(std::memory_order_relaxed);
   if (at - consumed_.load(std::memory_order_acquire) >= kBlocks) return false;
   // A whole block (read() may return less): the fewer blocks, the fewer

@@ -63,14 +63,15 @@ class ReadAhead {
     std::unique_ptr<char[]> data;
     std::size_t size = 0;
   };
-  // Reads the next block into the ring; mu_ held, current_ set.
+  // Reads the next block into the ring; mu_ held, open_ set.
   bool fill_locked();
 
   std::mutex mu_;              // serialises every read from the input
   Source* current_ = nullptr;  // the input being read (guarded by mu_)
-  // An uncompressed input is being read and has not ended: help() looks
-  // here and at the ring before it touches the lock, as it is called again
-  // and again while the other thread waits.
+  // current_ is set, uncompressed and not at its end: what help() needs.
+  // Written under mu_; help() looks here and at the ring before it touches
+  // the lock (it is called again and again while the other thread waits),
+  // and again once it holds it.
   std::atomic<bool> open_{false};
   Block blocks_[kBlocks];
   // Single producer (whoever holds mu_), single consumer (the parsing thread).
